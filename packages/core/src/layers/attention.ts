@@ -1,0 +1,95 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Cost } from '../complexity.js';
+import { sumCosts } from '../complexity.js';
+import { Dropout } from './dropout.js';
+import { Module } from '../module.js';
+import { Linear } from './linear.js';
+
+export interface AttentionOptions {
+  numHeads: number;
+  qkvBias?: boolean;
+  attnDrop?: number;
+  projDrop?: number;
+}
+
+/**
+ * Scaled dot-product attention over heads: q, k, v [B, H, N, D] -> [B, H, N, D],
+ * with the probabilities [B, H, N, N] when asked for.
+ */
+export function scaledDotProductAttention(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  options: { dropout?: Dropout; keepProbabilities?: boolean } = {},
+): { out: tf.Tensor; probabilities?: tf.Tensor } {
+  const headDim = q.shape[q.rank - 1]!;
+  const logits = tf.matMul(tf.mul(q, headDim ** -0.5), k, false, true);
+  const probabilities = tf.softmax(logits, -1);
+  const attended = options.dropout ? options.dropout.forward(probabilities) : probabilities;
+  const out = tf.matMul(attended, v);
+  return options.keepProbabilities ? { out, probabilities } : { out };
+}
+
+/**
+ * Multi-head self-attention with a fused qkv projection, as timm's `Attention`
+ * (parameters `qkv` and `proj`). Set `captureAttention` to keep the last
+ * forward's probabilities [B, heads, N, N] in `attention`; it costs nothing
+ * when off.
+ */
+export class MultiHeadSelfAttention extends Module {
+  readonly qkv: Linear;
+  readonly proj: Linear;
+  readonly numHeads: number;
+  private readonly attnDrop: Dropout;
+  private readonly projDrop: Dropout;
+  captureAttention = false;
+  /** Probabilities of the last forward with `captureAttention` on; owned by this module. */
+  attention: tf.Tensor | null = null;
+
+  constructor(
+    readonly dim: number,
+    options: AttentionOptions,
+  ) {
+    super();
+    if (dim % options.numHeads !== 0) throw new Error(`attention: dim ${dim} is not divisible by ${options.numHeads} heads`);
+    this.numHeads = options.numHeads;
+    this.qkv = this.addModule('qkv', new Linear(dim, 3 * dim, { bias: options.qkvBias ?? true }));
+    this.attnDrop = this.addModule('attn_drop', new Dropout(options.attnDrop ?? 0));
+    this.proj = this.addModule('proj', new Linear(dim, dim));
+    this.projDrop = this.addModule('proj_drop', new Dropout(options.projDrop ?? 0));
+  }
+
+  /** x: [B, N, C] -> [B, N, C]. */
+  forward(x: tf.Tensor): tf.Tensor {
+    const [b, n, c] = x.shape as [number, number, number];
+    const h = this.numHeads;
+    const qkv = tf.transpose(tf.reshape(this.qkv.forward(x), [b, n, 3, h, c / h]), [2, 0, 3, 1, 4]);
+    const [q, k, v] = tf.unstack(qkv, 0) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    const { out, probabilities } = scaledDotProductAttention(q, k, v, {
+      dropout: this.attnDrop,
+      keepProbabilities: this.captureAttention,
+    });
+    if (probabilities) this.keepAttention(probabilities);
+    const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [b, n, c]);
+    return this.projDrop.forward(this.proj.forward(merged));
+  }
+
+  private keepAttention(p: tf.Tensor): void {
+    this.attention?.dispose();
+    this.attention = tf.keep(p.clone());
+  }
+
+  override dispose(): void {
+    this.attention?.dispose();
+    this.attention = null;
+    super.dispose();
+  }
+
+  static cost(dim: number, tokens: number, qkvBias = true): Cost {
+    return sumCosts(
+      Linear.cost(dim, 3 * dim, tokens, qkvBias),
+      { params: 0, macs: 2 * tokens * tokens * dim },
+      Linear.cost(dim, dim, tokens),
+    );
+  }
+}

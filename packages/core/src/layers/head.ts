@@ -1,0 +1,34 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Cost } from '../complexity.js';
+import { Layer } from './layer.js';
+import { Linear } from './linear.js';
+
+export type GlobalPool = 'token' | 'avg';
+
+/**
+ * Pools tokens [B, N, C] to [B, C]: the class token (index 0), or the mean of
+ * the tokens after the `prefixTokens` class/distillation tokens.
+ */
+export function poolTokens(x: tf.Tensor, pool: GlobalPool, prefixTokens = 1): tf.Tensor {
+  const [b, n, c] = x.shape as [number, number, number];
+  if (pool === 'token') return tf.reshape(tf.slice(x, [0, 0, 0], [b, 1, c]), [b, c]);
+  return tf.mean(tf.slice(x, [0, prefixTokens, 0], [b, n - prefixTokens, c]), 1);
+}
+
+/** The ViT paper's representation layer before the head: Linear (`fc`) then tanh. */
+export class PreLogits extends Layer {
+  readonly fc: Linear;
+
+  constructor(inFeatures: number, outFeatures: number) {
+    super();
+    this.fc = this.addModule('fc', new Linear(inFeatures, outFeatures));
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tanh(this.fc.forward(x));
+  }
+
+  static cost(inFeatures: number, outFeatures: number): Cost {
+    return Linear.cost(inFeatures, outFeatures, 1);
+  }
+}

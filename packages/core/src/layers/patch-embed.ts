@@ -1,0 +1,37 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Cost } from '../complexity.js';
+import { Conv2d } from './conv2d.js';
+import { Layer } from './layer.js';
+
+/** Image to patch tokens: a patch-size convolution (`proj`), then [B, H', W', C] -> [B, H'*W', C]. */
+export class PatchEmbed extends Layer {
+  readonly proj: Conv2d;
+
+  constructor(
+    readonly patchSize: number,
+    readonly inChannels: number,
+    readonly embedDim: number,
+  ) {
+    super();
+    this.proj = this.addModule('proj', new Conv2d(inChannels, embedDim, patchSize, { stride: patchSize }));
+  }
+
+  /** Patch grid of an h x w image. */
+  gridSize(h: number, w: number): [number, number] {
+    return [Math.floor(h / this.patchSize), Math.floor(w / this.patchSize)];
+  }
+
+  /** x: [B, H, W, Cin] NHWC -> [B, N, C]. */
+  forward(x: tf.Tensor): tf.Tensor {
+    const [b, h, w] = x.shape as number[];
+    if (h! % this.patchSize !== 0 || w! % this.patchSize !== 0) {
+      throw new Error(`PatchEmbed: image ${h}x${w} is not divisible by patch size ${this.patchSize}`);
+    }
+    const y = this.proj.forward(x);
+    return tf.reshape(y, [b!, -1, this.embedDim]);
+  }
+
+  static cost(patchSize: number, inChannels: number, embedDim: number, h: number, w: number): Cost {
+    return Conv2d.cost(inChannels, embedDim, patchSize, h, w, { stride: patchSize });
+  }
+}

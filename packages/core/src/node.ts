@@ -1,0 +1,5 @@
+// @vitkit/core/node: everything that needs Node (backends, files, datasets).
+// The main entry stays isomorphic so the model packages run in browsers.
+export * from './node/backend.js';
+export * from './node/files.js';
+export * from './node/fixtures.js';

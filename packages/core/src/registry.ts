@@ -1,0 +1,98 @@
+// The model registry, as timm's create_model/list_models: every standard
+// configuration is registered by name with its default config, so the bench and
+// the tests can build, count and check any model by name.
+import type { ImageClassifier } from './classifier.js';
+import type { Cost } from './complexity.js';
+
+/** The reference counts and the paper's figures a registered model must reproduce. */
+export interface ReferenceFigures {
+  /** Row in ../shared/tables/reference-models.json, e.g. 'timm/vit_small_patch16_224'. */
+  reference?: string;
+  params?: number;
+  macs?: number;
+  /** false where the reference MACs are only given to 0.01 G. */
+  macsExact?: boolean;
+  paperParamsM?: number | null;
+  paperGflops?: number | null;
+  paperTop1?: number | null;
+  paperTop1Source?: string | null;
+}
+
+export interface ModelDefaults {
+  family: string;
+  imgSize: number;
+  inChannels: number;
+  numClasses: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** Center-crop fraction at evaluation, as timm's crop_pct. */
+  cropPct: number;
+  interpolation: 'bilinear' | 'bicubic';
+  /** The implementation this model mirrors (parity and checkpoints). */
+  implementation: string;
+  paper: string;
+  figures: ReferenceFigures;
+}
+
+/** Options every model accepts; families accept more (see their packages). */
+export interface CreateOptions {
+  numClasses?: number;
+  imgSize?: number;
+  inChannels?: number;
+  dropRate?: number;
+  dropPathRate?: number;
+  [option: string]: unknown;
+}
+
+export interface ModelEntry {
+  name: string;
+  defaults: ModelDefaults;
+  create(options?: CreateOptions): ImageClassifier;
+  /** Complexity for one image without allocating any weight. */
+  cost(options?: CreateOptions): Cost;
+}
+
+export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
+export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
+/** timm's ViT default for the original Google weights. */
+export const INCEPTION_MEAN: [number, number, number] = [0.5, 0.5, 0.5];
+export const INCEPTION_STD: [number, number, number] = [0.5, 0.5, 0.5];
+
+const registry = new Map<string, ModelEntry>();
+
+export function registerModel(entry: ModelEntry): void {
+  if (registry.has(entry.name)) throw new Error(`registerModel: '${entry.name}' is already registered`);
+  registry.set(entry.name, entry);
+}
+
+export function getModelEntry(name: string): ModelEntry {
+  const entry = registry.get(name);
+  if (!entry) {
+    const known = [...registry.keys()].sort();
+    const close = known.filter((k) => k.startsWith(name.split('_')[0] ?? name)).slice(0, 8);
+    throw new Error(
+      `unknown model '${name}'${close.length ? `; did you mean ${close.join(', ')}?` : ''} (${known.length} registered; listModels() shows them)`,
+    );
+  }
+  return entry;
+}
+
+export function createModel(name: string, options: CreateOptions = {}): ImageClassifier {
+  return getModelEntry(name).create(options);
+}
+
+/**
+ * Registered model names, sorted. `filter` is a wildcard pattern ('vit_*', '*384')
+ * matched against the whole name; `family` restricts to one family.
+ */
+export function listModels(filter = '*', options: { family?: string } = {}): string[] {
+  const re = new RegExp(`^${filter.split('*').map(escapeRegExp).join('.*')}$`);
+  return [...registry.values()]
+    .filter((e) => re.test(e.name) && (!options.family || e.defaults.family === options.family))
+    .map((e) => e.name)
+    .sort();
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,3 @@
+import { initBackend } from '@vitkit/core/node';
+
+await initBackend({ quiet: true });
