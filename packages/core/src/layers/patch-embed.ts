@@ -3,8 +3,21 @@ import type { Cost } from '../complexity.js';
 import { Conv2d } from './conv2d.js';
 import { Layer } from './layer.js';
 
+/**
+ * Anything that turns an NHWC image into a grid of tokens [B, gh*gw, embedDim]:
+ * the patchify convolution below, or a convolutional stem (@vitkit/hybrid-stem),
+ * so any ViT can be fronted by either.
+ */
+export interface TokenEmbedder extends Layer {
+  readonly embedDim: number;
+  /** Token grid [gh, gw] of an h x w image; throws if the image does not fit. */
+  gridSize(h: number, w: number): [number, number];
+  /** Parameters and MACs for one h x w image. */
+  embedCost(h: number, w: number): Cost;
+}
+
 /** Image to patch tokens: a patch-size convolution (`proj`), then [B, H', W', C] -> [B, H'*W', C]. */
-export class PatchEmbed extends Layer {
+export class PatchEmbed extends Layer implements TokenEmbedder {
   readonly proj: Conv2d;
 
   constructor(
@@ -29,6 +42,10 @@ export class PatchEmbed extends Layer {
     }
     const y = this.proj.forward(x);
     return tf.reshape(y, [b!, -1, this.embedDim]);
+  }
+
+  embedCost(h: number, w: number): Cost {
+    return PatchEmbed.cost(this.patchSize, this.inChannels, this.embedDim, h, w);
   }
 
   static cost(patchSize: number, inChannels: number, embedDim: number, h: number, w: number): Cost {
