@@ -1,0 +1,26 @@
+import type { OptionSpec, ParsedArgs } from './args.js';
+
+/** What a command hands back: `data` is the --json object; `lines` the human-readable report. */
+export interface CommandResult {
+  /** false for a failed check (exit 1). */
+  ok: boolean;
+  lines: string[];
+  data: unknown;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  /** e.g. 'vitkit inspect FILE.safetensors [--json]' */
+  usage: string;
+  options: OptionSpec[];
+  /** Longer help text after the usage line. */
+  details?: string;
+  run(args: ParsedArgs, io: CommandIO): Promise<CommandResult>;
+}
+
+/** How a command reports progress while it runs (stderr; stdout carries results). */
+export interface CommandIO {
+  json: boolean;
+  progress(line: string): void;
+}

@@ -1,0 +1,9 @@
+import type { Command } from '../command.js';
+import { info } from './info.js';
+import { inspect } from './inspect.js';
+import { models } from './models.js';
+import { parity } from './parity.js';
+import { table } from './table.js';
+
+/** Every `vitkit` subcommand, in the order `vitkit --help` lists them. */
+export const commands: Command[] = [models, table, parity, inspect, info];

@@ -1,0 +1,5 @@
+// @vitkit/bench as a library: the CLI entry and the commands, for scripting and tests.
+export { main } from './cli.js';
+export { commands } from './commands/index.js';
+export type { Command, CommandResult } from './command.js';
+export { complexityTable, type TableRow } from './commands/table.js';
