@@ -1,0 +1,245 @@
+/**
+ * CrossViT: Cross-Attention Multi-Scale Vision Transformer for Image
+ * Classification (Chen, Fan and Panda, ICCV 2021, https://arxiv.org/abs/2103.14899).
+ * A port of the official IBM/CrossViT `models/crossvit.py` VisionTransformer,
+ * with its parameter names (`cls_token.0`, `pos_embed.0`, `blocks.0.fusion.0.attn.wq`).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  type Cost,
+  Dropout,
+  ImageClassifier,
+  LayerNorm,
+  Linear,
+  ModuleList,
+  PatchEmbed,
+  poolTokens,
+  prependToken,
+  resize2d,
+  sumCosts,
+  type TokenEmbedder,
+  truncNormal,
+} from '@vitkit/core';
+import type { CrossAttention } from './cross-attention.js';
+import { MULTI_CONV_PATCH_SIZES, MultiConvPatchEmbed } from './multi-conv-patch-embed.js';
+import { MultiScaleBlock } from './multi-scale-block.js';
+import { ParameterList } from './parameter-list.js';
+
+export interface CrossViTConfig {
+  /** Square image size of each branch; the input is resized (bicubic) to each size it differs from. */
+  imgSize: number[];
+  /** Patch size of each branch (12 and 16 in every published model). */
+  patchSize: number[];
+  inChannels: number;
+  numClasses: number;
+  /** Width of each branch. */
+  embedDim: number[];
+  /**
+   * One entry per multi-scale encoder: the transformer depth of each branch,
+   * then the cross-attention depth (0: one layer, the published form).
+   */
+  depth: number[][];
+  numHeads: number[];
+  /** MLP ratio of each branch (a trailing extra entry, unused, is allowed as in the reference). */
+  mlpRatio: number[];
+  qkvBias: boolean;
+  /** Cross-attention logit scale; null for head_dim ** -0.5. */
+  qkScale: number | null;
+  /** Dagger variants: three-convolution patch embedding instead of one patchify convolution. */
+  multiConv: boolean;
+  dropRate: number;
+  attnDropRate: number;
+  dropPathRate: number;
+  /** LayerNorm epsilon: 1e-6 in every published CrossViT. */
+  eps: number;
+}
+
+/** Checks a configuration as the reference constructor and forward would; errors name the reference argument. */
+export function validateCrossViTConfig(c: CrossViTConfig): void {
+  const n = c.patchSize.length;
+  const fail = (arg: string, why: string): never => {
+    throw new Error(`CrossViT ${arg}: ${why}`);
+  };
+  if (n < 1) fail('patch_size', 'needs at least one branch');
+  const perBranch = { img_size: c.imgSize, embed_dim: c.embedDim, num_heads: c.numHeads };
+  for (const [arg, v] of Object.entries(perBranch)) if (v.length !== n) fail(arg, `has ${v.length} entries for ${n} branches`);
+  if (c.mlpRatio.length < n) fail('mlp_ratio', `has ${c.mlpRatio.length} entries for ${n} branches`);
+  c.patchSize.forEach((p, i) => {
+    const s = c.imgSize[i]!;
+    if (!(p > 0 && s >= p && s % p === 0)) fail('img_size', `branch ${i}: image size ${s} must be a positive multiple of patch size ${p}`);
+    if (c.multiConv && !MULTI_CONV_PATCH_SIZES.includes(p)) {
+      fail('multi_conv', `the reference builds it only for patch sizes ${MULTI_CONV_PATCH_SIZES.join(' and ')}, not ${p}`);
+    }
+    const heads = c.numHeads[i]!;
+    if (c.embedDim[i]! % heads !== 0) fail('num_heads', `branch ${i}: width ${c.embedDim[i]} is not divisible by ${heads} heads`);
+  });
+  if (c.depth.length < 1) fail('depth', 'needs at least one multi-scale encoder');
+  for (const stage of c.depth) {
+    if (stage.length !== n + 1) fail('depth', `stage [${stage}] needs ${n} branch depths and a fusion depth`);
+    // The reference drops empty branches from its ModuleList and then pairs blocks with the wrong branch.
+    if (stage.slice(0, n).some((d) => !(Number.isInteger(d) && d >= 1))) fail('depth', `stage [${stage}]: every branch needs at least one block`);
+    if (!(Number.isInteger(stage[n]) && stage[n]! >= 0)) fail('depth', `stage [${stage}]: the fusion depth must be 0 or more`);
+  }
+  if (!(c.numClasses > 0)) fail('num_classes', 'must be positive (the head-less form returns no logits)');
+}
+
+/** Tokens of each branch, class token included. */
+export function branchTokens(c: CrossViTConfig): number[] {
+  return c.imgSize.map((s, i) => 1 + (s / c.patchSize[i]!) ** 2);
+}
+
+/**
+ * The reference's stochastic-depth schedule: torch.linspace(0, rate, total)
+ * with total = sum over stages of (last branch depth + fusion depth), handed
+ * out to the stages in slices of max(branch depths) + fusion depth.
+ */
+export function dropPathSchedule(c: CrossViTConfig): number[][] {
+  const total = c.depth.reduce((s, stage) => s + stage[stage.length - 2]! + stage[stage.length - 1]!, 0);
+  const all = Array.from({ length: total }, (_, i) => (total === 1 ? 0 : (c.dropPathRate * i) / (total - 1)));
+  let at = 0;
+  return c.depth.map((stage) => {
+    const take = Math.max(...stage.slice(0, -1)) + stage[stage.length - 1]!;
+    const slice = all.slice(at, at + take);
+    at += take;
+    return slice;
+  });
+}
+
+export class CrossViT extends ImageClassifier {
+  readonly patchEmbed: ModuleList<TokenEmbedder>;
+  readonly clsToken: ParameterList;
+  readonly posEmbed: ParameterList;
+  readonly blocks: ModuleList<MultiScaleBlock>;
+  readonly norm: ModuleList<LayerNorm>;
+  readonly head: ModuleList<Linear>;
+  private readonly posDrop: Dropout;
+  readonly numClasses: number;
+  readonly imgSize: [number, number];
+
+  constructor(readonly config: CrossViTConfig) {
+    super();
+    validateCrossViTConfig(config);
+    const c = config;
+    const n = c.patchSize.length;
+    const tokens = branchTokens(c);
+    this.numClasses = c.numClasses;
+    this.imgSize = [c.imgSize[0]!, c.imgSize[0]!];
+
+    this.patchEmbed = this.addModule('patch_embed', new ModuleList<TokenEmbedder>());
+    for (let i = 0; i < n; i++) {
+      const [p, d] = [c.patchSize[i]!, c.embedDim[i]!];
+      this.patchEmbed.push(c.multiConv ? new MultiConvPatchEmbed(p, c.inChannels, d) : new PatchEmbed(p, c.inChannels, d));
+    }
+    this.posEmbed = this.addModule('pos_embed', new ParameterList());
+    for (let i = 0; i < n; i++) this.posEmbed.push(truncNormal([1, tokens[i]!, c.embedDim[i]!]));
+    this.clsToken = this.addModule('cls_token', new ParameterList());
+    for (let i = 0; i < n; i++) this.clsToken.push(truncNormal([1, 1, c.embedDim[i]!]));
+    this.posDrop = this.addModule('pos_drop', new Dropout(c.dropRate));
+
+    const schedule = dropPathSchedule(c);
+    this.blocks = this.addModule('blocks', new ModuleList<MultiScaleBlock>());
+    c.depth.forEach((stage, k) => {
+      this.blocks.push(
+        new MultiScaleBlock({
+          dims: c.embedDim,
+          depth: stage,
+          numHeads: c.numHeads,
+          mlpRatio: c.mlpRatio,
+          qkvBias: c.qkvBias,
+          qkScale: c.qkScale,
+          drop: c.dropRate,
+          attnDrop: c.attnDropRate,
+          dropPath: schedule[k]!,
+          eps: c.eps,
+        }),
+      );
+    });
+    this.norm = this.addModule('norm', new ModuleList(c.embedDim.map((d) => new LayerNorm(d, c.eps))));
+    this.head = this.addModule('head', new ModuleList(c.embedDim.map((d) => new Linear(d, c.numClasses))));
+  }
+
+  /** x: [B, H, W, C] NHWC -> logits [B, numClasses], the mean of the branches' heads. */
+  forward(x: tf.Tensor): tf.Tensor {
+    return this.run(x as tf.Tensor4D);
+  }
+
+  /** Logits and every reference sub-module output (`patch_embed.i`, `blocks.k_i`, `norm.i`), for parity. */
+  forwardWithIntermediates(x: tf.Tensor4D): { logits: tf.Tensor; intermediates: Record<string, tf.Tensor> } {
+    const intermediates: Record<string, tf.Tensor> = {};
+    const logits = this.run(x, (name, t) => {
+      intermediates[name] = t;
+    });
+    return { logits, intermediates };
+  }
+
+  /**
+   * Logits and the cross-attention maps: `crossAttention[k][i][l]` is
+   * [B, heads, 1 + N_j], the probabilities with which branch i's class token
+   * (projected to branch j = i + 1's width) reads, in encoder k and fusion
+   * layer l, itself (index 0) and branch j's patch tokens (1.., row-major grid).
+   * The maps are new tensors in the caller's scope.
+   */
+  forwardWithCrossAttention(x: tf.Tensor4D): { logits: tf.Tensor; crossAttention: tf.Tensor[][][] } {
+    const modules = this.blocks.items.map((b) => b.crossAttentions());
+    const all = modules.flat(2);
+    for (const m of all) m.captureAttention = true;
+    try {
+      const logits = this.run(x);
+      const crossAttention = modules.map((stage) => stage.map((branch) => branch.map((m) => (m.attention as tf.Tensor).clone())));
+      return { logits, crossAttention };
+    } finally {
+      for (const m of all) release(m);
+    }
+  }
+
+  private run(x: tf.Tensor4D, record?: (name: string, t: tf.Tensor) => void): tf.Tensor {
+    const [, h, w] = x.shape;
+    const c = this.config;
+    let xs = this.patchEmbed.items.map((embed, i) => {
+      const s = c.imgSize[i]!;
+      // The reference resizes a branch's input only when it differs from the branch's size.
+      const image = h === s && w === s ? x : resize2d(x, s, s, 'bicubic');
+      const tokens = embed.forward(image);
+      record?.(`patch_embed.${i}`, tokens);
+      return this.posDrop.forward(tf.add(prependToken(tokens, this.clsToken.items[i]!), this.posEmbed.items[i]!));
+    });
+    this.blocks.items.forEach((block, k) => {
+      xs = block.forward(xs);
+      xs.forEach((t, i) => record?.(`blocks.${k}_${i}`, t));
+    });
+    const logits = xs.map((t, i) => {
+      const normed = this.norm.items[i]!.forward(t);
+      record?.(`norm.${i}`, normed);
+      return this.head.items[i]!.forward(poolTokens(normed, 'token'));
+    });
+    return tf.mean(tf.stack(logits), 0);
+  }
+
+  complexity(): Cost {
+    return CrossViT.cost(this.config);
+  }
+
+  /** Parameters and MACs for one image, from the configuration alone (the bicubic resize is not counted). */
+  static cost(c: CrossViTConfig): Cost {
+    validateCrossViTConfig(c);
+    const tokens = branchTokens(c);
+    const perBranch = c.embedDim.map((d, i) => {
+      const s = c.imgSize[i]!;
+      const p = c.patchSize[i]!;
+      return sumCosts(
+        c.multiConv ? MultiConvPatchEmbed.cost(p, c.inChannels, d, s, s) : PatchEmbed.cost(p, c.inChannels, d, s, s),
+        { params: (tokens[i]! + 1) * d, macs: 0 }, // position embedding and class token
+        LayerNorm.cost(d),
+        Linear.cost(d, c.numClasses, 1),
+      );
+    });
+    const stages = c.depth.map((stage) => MultiScaleBlock.cost({ dims: c.embedDim, depth: stage, mlpRatio: c.mlpRatio, qkvBias: c.qkvBias }, tokens));
+    return sumCosts(...perBranch, ...stages);
+  }
+}
+
+function release(m: CrossAttention): void {
+  m.captureAttention = false;
+  m.attention?.dispose();
+  m.attention = null;
+}
