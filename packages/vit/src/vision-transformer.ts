@@ -1,0 +1,307 @@
+// The Vision Transformer of Dosovitskiy et al. 2021 ("An Image is Worth 16x16
+// Words", https://arxiv.org/abs/2010.11929) as timm 0.6.13's VisionTransformer
+// builds it, so timm checkpoints load by name: patchify, class token, learned
+// position embedding, pre-norm blocks, final norm, pooled token, linear head.
+// DeiT (Touvron et al. 2021) is the same network with other training.
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  type Cost,
+  Dropout,
+  type GlobalPool,
+  Identity,
+  ImageClassifier,
+  initRng,
+  type Layer,
+  LayerNorm,
+  Linear,
+  ModuleList,
+  PatchEmbed,
+  PreLogits,
+  poolTokens,
+  prependToken,
+  repeatCost,
+  sumCosts,
+  type TokenEmbedder,
+  TransformerBlock,
+  truncNormal,
+} from '@vitkit/core';
+import { replaceChild } from './replace-child.js';
+
+/**
+ * Builds the token embedder in front of the transformer (default: timm's
+ * PatchEmbed). A convolutional stem from @vitkit/hybrid-stem plugs in here.
+ */
+export type EmbedLayerFactory = (imgSize: [number, number], inChannels: number, embedDim: number) => TokenEmbedder;
+
+export interface VisionTransformerOptions {
+  /** Input resolution the position embedding is built for (default 224). */
+  imgSize?: number | [number, number];
+  /** Side of a square patch (default 16); unused when `embedLayer` is given. */
+  patchSize?: number;
+  inChannels?: number;
+  /** Classes of the head; 0 leaves no head and `forward` returns the pooled features. */
+  numClasses?: number;
+  /** 'token': the class token; 'avg': mean of the patch tokens (default 'token'). */
+  globalPool?: GlobalPool;
+  embedDim?: number;
+  depth?: number;
+  numHeads?: number;
+  mlpRatio?: number;
+  qkvBias?: boolean;
+  /** Prepend a learned class token (default true; 'token' pooling needs it). */
+  classToken?: boolean;
+  /** Position embedding covers only the patches and is added before the class token is prepended (DeiT III, big_vision). */
+  noEmbedClass?: boolean;
+  /**
+   * Normalise the pooled vector (`fc_norm`) instead of all tokens (`norm`).
+   * null (the default) follows timm: on for 'avg' pooling, off for 'token'.
+   */
+  fcNorm?: boolean | null;
+  /** Representation layer (Linear + tanh, `pre_logits.fc`) of this size before the head, as the original in21k ViTs. */
+  representationSize?: number | null;
+  /** Dropout after the position embedding and inside every block (attention projection, MLP). */
+  dropRate?: number;
+  attnDropRate?: number;
+  /** Stochastic depth, rising linearly from 0 in the first block to this rate in the last. */
+  dropPathRate?: number;
+  /** LayerNorm epsilon (timm: 1e-6). */
+  eps?: number;
+  embedLayer?: EmbedLayerFactory;
+}
+
+/** Every option resolved to its value (timm's defaults: ViT-B/16 at 224). */
+export type VisionTransformerConfig = Required<Omit<VisionTransformerOptions, 'imgSize' | 'embedLayer' | 'fcNorm' | 'representationSize'>> & {
+  imgSize: [number, number];
+  fcNorm: boolean;
+  representationSize: number | null;
+};
+
+export function resolveConfig(options: VisionTransformerOptions = {}): VisionTransformerConfig {
+  const imgSize = options.imgSize ?? 224;
+  const globalPool = options.globalPool ?? 'token';
+  const classToken = options.classToken ?? true;
+  const config: VisionTransformerConfig = {
+    imgSize: typeof imgSize === 'number' ? [imgSize, imgSize] : [imgSize[0], imgSize[1]],
+    patchSize: options.patchSize ?? 16,
+    inChannels: options.inChannels ?? 3,
+    numClasses: options.numClasses ?? 1000,
+    globalPool,
+    embedDim: options.embedDim ?? 768,
+    depth: options.depth ?? 12,
+    numHeads: options.numHeads ?? 12,
+    mlpRatio: options.mlpRatio ?? 4,
+    qkvBias: options.qkvBias ?? true,
+    classToken,
+    noEmbedClass: options.noEmbedClass ?? false,
+    fcNorm: options.fcNorm ?? globalPool === 'avg',
+    representationSize: options.representationSize || null,
+    dropRate: options.dropRate ?? 0,
+    attnDropRate: options.attnDropRate ?? 0,
+    dropPathRate: options.dropPathRate ?? 0,
+    eps: options.eps ?? 1e-6,
+  };
+  if (globalPool !== 'token' && globalPool !== 'avg') throw new Error(`VisionTransformer: globalPool must be 'token' or 'avg' (got '${globalPool}')`);
+  if (globalPool === 'token' && !classToken) throw new Error("VisionTransformer: globalPool 'token' needs classToken: true");
+  if (config.embedDim % config.numHeads !== 0) {
+    throw new Error(`VisionTransformer: embedDim ${config.embedDim} is not divisible by numHeads ${config.numHeads}`);
+  }
+  return config;
+}
+
+/** The token grid and embedding cost the default patchify layer gives. */
+function patchEmbedding(c: VisionTransformerConfig): { cost: Cost; grid: [number, number] } {
+  const [h, w] = c.imgSize;
+  return {
+    cost: PatchEmbed.cost(c.patchSize, c.inChannels, c.embedDim, h, w),
+    grid: [Math.floor(h / c.patchSize), Math.floor(w / c.patchSize)],
+  };
+}
+
+/** Receives intermediate outputs keyed like timm's sub-modules (parity checks). */
+export type IntermediateRecorder = (name: string, t: tf.Tensor) => void;
+
+export class VisionTransformer extends ImageClassifier {
+  readonly config: VisionTransformerConfig;
+  readonly imgSize: [number, number];
+  numClasses: number;
+  readonly embedDim: number;
+  /** Class token (1) or none (0): tokens before the patches. */
+  readonly numPrefixTokens: number;
+  /** Token grid [gh, gw] the position embedding covers. */
+  readonly grid: [number, number];
+  readonly clsToken: tf.Variable | null;
+  readonly posEmbed: tf.Variable;
+  readonly patchEmbed: TokenEmbedder;
+  readonly blocks: ModuleList<TransformerBlock>;
+  readonly norm: Layer;
+  readonly fcNorm: Layer;
+  readonly preLogits: PreLogits | null;
+  private readonly posDrop: Dropout;
+  private headLayer: Layer;
+
+  constructor(options: VisionTransformerOptions = {}) {
+    super();
+    const c = resolveConfig(options);
+    this.config = c;
+    this.imgSize = c.imgSize;
+    this.numClasses = c.numClasses;
+    this.embedDim = c.embedDim;
+    this.numPrefixTokens = c.classToken ? 1 : 0;
+
+    const embedder = options.embedLayer
+      ? options.embedLayer(c.imgSize, c.inChannels, c.embedDim)
+      : new PatchEmbed(c.patchSize, c.inChannels, c.embedDim);
+    if (embedder.embedDim !== c.embedDim) {
+      embedder.dispose();
+      throw new Error(`VisionTransformer: the embed layer gives ${embedder.embedDim}-wide tokens, the model is ${c.embedDim} wide`);
+    }
+    this.grid = embedder.gridSize(c.imgSize[0], c.imgSize[1]);
+    const patches = this.grid[0] * this.grid[1];
+    if (!(patches > 0)) throw new Error(`VisionTransformer: a ${c.imgSize.join('x')} image gives an empty token grid`);
+
+    // timm's init: class token N(0, 1e-6), position embedding truncated N(0, 0.02).
+    this.clsToken = c.classToken
+      ? this.addParameter('cls_token', tf.randomNormal([1, 1, c.embedDim], 0, 1e-6, 'float32', initRng.nextSeed()))
+      : null;
+    const embedLen = c.noEmbedClass ? patches : patches + this.numPrefixTokens;
+    this.posEmbed = this.addParameter('pos_embed', truncNormal([1, embedLen, c.embedDim], 0.02));
+    this.patchEmbed = this.addModule('patch_embed', embedder);
+    this.posDrop = this.addModule('pos_drop', new Dropout(c.dropRate));
+    const blocks: TransformerBlock[] = [];
+    for (let i = 0; i < c.depth; i++) {
+      blocks.push(
+        new TransformerBlock(c.embedDim, {
+          numHeads: c.numHeads,
+          mlpRatio: c.mlpRatio,
+          qkvBias: c.qkvBias,
+          drop: c.dropRate,
+          attnDrop: c.attnDropRate,
+          dropPath: c.depth > 1 ? (c.dropPathRate * i) / (c.depth - 1) : 0,
+          eps: c.eps,
+        }),
+      );
+    }
+    this.blocks = this.addModule('blocks', new ModuleList(blocks));
+    // timm keeps both slots and makes the unused one an Identity (no parameters).
+    this.norm = this.addModule('norm', c.fcNorm ? new Identity() : new LayerNorm(c.embedDim, c.eps));
+    this.fcNorm = this.addModule('fc_norm', c.fcNorm ? new LayerNorm(c.embedDim, c.eps) : new Identity());
+    this.preLogits = c.representationSize ? this.addModule('pre_logits', new PreLogits(c.embedDim, c.representationSize)) : null;
+    this.headLayer = this.addModule('head', this.makeHead(c.numClasses, 'trunc_normal'));
+  }
+
+  /** Width of the vector the head sees (the representation size when there is a pre-logits layer). */
+  get headInFeatures(): number {
+    return this.config.representationSize ?? this.embedDim;
+  }
+
+  get head(): Layer {
+    return this.headLayer;
+  }
+
+  private makeHead(numClasses: number, init: 'trunc_normal' | 'zeros'): Layer {
+    return numClasses > 0 ? new Linear(this.headInFeatures, numClasses, { init }) : new Identity();
+  }
+
+  /**
+   * Replaces the head by a fresh one for `numClasses` classes (0: none), with
+   * zero weights and bias as the ViT paper fine-tunes, so training starts from
+   * uniform predictions.
+   */
+  resetClassifier(numClasses: number): void {
+    if (!Number.isInteger(numClasses) || numClasses < 0) throw new Error(`resetClassifier: numClasses must be a whole number >= 0 (got ${numClasses})`);
+    const head = this.makeHead(numClasses, 'zeros');
+    head.train(this.training);
+    replaceChild(this, 'head', head).dispose();
+    this.headLayer = head;
+    this.numClasses = numClasses;
+  }
+
+  /** x: [B, H, W, C] NHWC -> patch tokens [B, gh*gw, C], checked against the position embedding's grid. */
+  embedPatches(x: tf.Tensor): tf.Tensor {
+    const [, h, w] = x.shape as number[];
+    const grid = this.patchEmbed.gridSize(h!, w!);
+    if (grid[0] !== this.grid[0] || grid[1] !== this.grid[1]) {
+      throw new Error(
+        `VisionTransformer: a ${h}x${w} image gives a ${grid.join('x')} token grid, but the position embedding covers ` +
+          `${this.grid.join('x')} (built for ${this.imgSize.join('x')}); create the model at ${h}x${w} and load the ` +
+          'checkpoint with loadCheckpoint, which resamples the position embedding',
+      );
+    }
+    const tokens = this.patchEmbed.forward(x);
+    if (tokens.shape[1] !== grid[0] * grid[1]) {
+      throw new Error(`VisionTransformer: the embed layer reports a ${grid.join('x')} grid but produced ${tokens.shape[1]} tokens`);
+    }
+    return tokens;
+  }
+
+  /** Class token and position embedding, in timm's order for `noEmbedClass`. */
+  private addPositions(tokens: tf.Tensor): tf.Tensor {
+    if (this.config.noEmbedClass) {
+      const placed = tf.add(tokens, this.posEmbed);
+      return this.clsToken ? prependToken(placed, this.clsToken) : placed;
+    }
+    return tf.add(this.clsToken ? prependToken(tokens, this.clsToken) : tokens, this.posEmbed);
+  }
+
+  /** All tokens [B, prefix + gh*gw, C] after the final norm. Call inside tf.tidy. */
+  forwardFeatures(x: tf.Tensor, record?: IntermediateRecorder): tf.Tensor {
+    const patches = this.embedPatches(x);
+    record?.('patch_embed', patches);
+    let h = this.posDrop.forward(this.addPositions(patches));
+    record?.('pos_drop', h);
+    this.blocks.items.forEach((block, i) => {
+      h = block.forward(h);
+      record?.(`blocks.${i}`, h);
+    });
+    h = this.norm.forward(h);
+    record?.('norm', h);
+    return h;
+  }
+
+  /**
+   * Pools the tokens of `forwardFeatures`, then fc_norm, pre-logits and head.
+   * With `preLogits` the vector before the head is returned (embedding use).
+   */
+  forwardHead(features: tf.Tensor, options: { preLogits?: boolean; record?: IntermediateRecorder } = {}): tf.Tensor {
+    let x = this.fcNorm.forward(poolTokens(features, this.config.globalPool, this.numPrefixTokens));
+    options.record?.('fc_norm', x);
+    if (this.preLogits) {
+      x = this.preLogits.forward(x);
+      options.record?.('pre_logits', x);
+    }
+    return options.preLogits ? x : this.headLayer.forward(x);
+  }
+
+  /** x: [B, H, W, C] NHWC -> logits [B, numClasses]. Call inside tf.tidy. */
+  forward(x: tf.Tensor): tf.Tensor {
+    return this.forwardHead(this.forwardFeatures(x));
+  }
+
+  complexity(): Cost {
+    const [h, w] = this.imgSize;
+    return VisionTransformer.cost({ ...this.config, numClasses: this.numClasses }, { cost: this.patchEmbed.embedCost(h, w), grid: this.grid });
+  }
+
+  /**
+   * Parameters and MACs from the configuration alone (no weights allocated).
+   * `embedding` gives the cost and token grid of a custom embed layer; the
+   * default is timm's patchify convolution.
+   */
+  static cost(options: VisionTransformerOptions = {}, embedding?: { cost: Cost; grid: [number, number] }): Cost {
+    const c = resolveConfig(options);
+    const { cost: embedCost, grid } = embedding ?? patchEmbedding(c);
+    const patches = grid[0] * grid[1];
+    const prefix = c.classToken ? 1 : 0;
+    const tokens = patches + prefix;
+    const d = c.embedDim;
+    const headIn = c.representationSize ?? d;
+    return sumCosts(
+      embedCost,
+      { params: prefix * d + (c.noEmbedClass ? patches : tokens) * d, macs: 0 },
+      repeatCost(TransformerBlock.cost(d, tokens, { mlpRatio: c.mlpRatio, qkvBias: c.qkvBias }), c.depth),
+      LayerNorm.cost(d),
+      c.representationSize ? PreLogits.cost(d, c.representationSize) : { params: 0, macs: 0 },
+      c.numClasses > 0 ? Linear.cost(headIn, c.numClasses, 1) : { params: 0, macs: 0 },
+    );
+  }
+}
