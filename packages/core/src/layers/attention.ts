@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Cost } from '../complexity.js';
 import { sumCosts } from '../complexity.js';
+import { batchMatMul } from '../ops/batch-matmul.js';
 import { Dropout } from './dropout.js';
 import { Module } from '../module.js';
 import { Linear } from './linear.js';
@@ -23,10 +24,10 @@ export function scaledDotProductAttention(
   options: { dropout?: Dropout; keepProbabilities?: boolean } = {},
 ): { out: tf.Tensor; probabilities?: tf.Tensor } {
   const headDim = q.shape[q.rank - 1]!;
-  const logits = tf.matMul(tf.mul(q, headDim ** -0.5), k, false, true);
+  const logits = batchMatMul(tf.mul(q, headDim ** -0.5), k, true);
   const probabilities = tf.softmax(logits, -1);
   const attended = options.dropout ? options.dropout.forward(probabilities) : probabilities;
-  const out = tf.matMul(attended, v);
+  const out = batchMatMul(attended, v);
   return options.keepProbabilities ? { out, probabilities } : { out };
 }
 
