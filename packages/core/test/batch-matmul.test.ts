@@ -26,7 +26,10 @@ describe('batchMatMul (split into 2-D matmuls on WebAssembly)', () => {
   it('keeps the tensor count flat', () => {
     const a = tf.randomNormal([4, 7, 3]);
     const b = tf.randomNormal([4, 3, 7]);
-    const step = () => tf.tidy(() => tf.grads((x, y) => tf.sum(batchMatMul(x, y)))([a, b]).forEach((g) => g.dataSync()));
+    const step = () =>
+      tf.tidy(() => {
+        for (const g of tf.grads((x, y) => tf.sum(batchMatMul(x, y)))([a, b])) g.dataSync();
+      });
     step();
     const before = tf.memory().numTensors;
     step();
