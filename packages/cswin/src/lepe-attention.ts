@@ -1,0 +1,87 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Conv2d, type Cost, Dropout, Module } from '@vitkit/core';
+import { mergeHeads, splitHeads, windowMerge, windowPartition } from './stripe-windows.js';
+
+/**
+ * Which windows a branch attends within, as the reference's `idx`:
+ * 'columns' (idx 0) are stripes the full height and `split` tokens wide,
+ * 'rows' (idx 1) are `split` tokens high and the full width, 'full' (idx -1)
+ * is the whole map (the last stage, or a stage whose grid equals the stripe width).
+ */
+export type StripeKind = 'columns' | 'rows' | 'full';
+
+/** Thrown when a token grid does not divide into a stage's stripes. */
+export class StripeSizeError extends Error {
+  constructor(
+    readonly stage: number,
+    readonly resolution: [number, number],
+    readonly stripeWidth: number,
+    inputSize?: [number, number],
+  ) {
+    const input = inputSize ? ` (input ${inputSize[0]}x${inputSize[1]})` : '';
+    super(
+      `CSWin stage ${stage}: its ${resolution[0]}x${resolution[1]} token grid${input} does not divide into stripes ` +
+        `of width ${stripeWidth}; use an input size whose stage-${stage} grid is a multiple of ${stripeWidth}, ` +
+        `or a split size that divides ${resolution[0]} and ${resolution[1]}`,
+    );
+    this.name = 'StripeSizeError';
+  }
+}
+
+/** Window height and width of a branch on an h x w grid. */
+export function stripeShape(kind: StripeKind, split: number, h: number, w: number): [number, number] {
+  if (kind === 'full') return [h, w];
+  return kind === 'columns' ? [h, split] : [split, w];
+}
+
+/**
+ * One branch of cross-shaped window attention (the reference's LePEAttention):
+ * multi-head attention inside each stripe window plus the locally-enhanced
+ * positional encoding, a 3x3 depthwise convolution of V (`get_v`) run on each
+ * window on its own, so it sees zeros beyond the window's borders. The qkv and
+ * output projections live in the block; this module owns only `get_v`.
+ */
+export class LePEAttention extends Module {
+  readonly getV: Conv2d;
+  private readonly attnDrop: Dropout;
+
+  constructor(
+    readonly dim: number,
+    readonly numHeads: number,
+    readonly kind: StripeKind,
+    readonly split: number,
+    attnDrop = 0,
+  ) {
+    super();
+    if (dim % numHeads !== 0) throw new Error(`LePEAttention: dim ${dim} is not divisible by ${numHeads} heads`);
+    this.getV = this.addModule('get_v', new Conv2d(dim, dim, 3, { padding: 1, groups: dim }));
+    this.attnDrop = this.addModule('attn_drop', new Dropout(attnDrop));
+  }
+
+  /**
+   * q (already scaled), k, v: [B, H, W, dim] in image layout -> [B, H, W, dim].
+   * The caller has checked that H and W divide into the stripes.
+   */
+  forward(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): tf.Tensor4D {
+    const [b, h, w] = q.shape as [number, number, number, number];
+    const [hSp, wSp] = stripeShape(this.kind, this.split, h, w);
+    const heads = this.numHeads;
+    const vWindows = windowPartition(v, hSp, wSp);
+    const lepe = this.getV.forward(vWindows);
+    const qh = splitHeads(windowPartition(q, hSp, wSp), heads);
+    const kh = splitHeads(windowPartition(k, hSp, wSp), heads);
+    const vh = splitHeads(vWindows, heads);
+    const probabilities = this.attnDrop.forward(tf.softmax(tf.matMul(qh, kh, false, true), -1));
+    const attended = mergeHeads(tf.matMul(probabilities, vh), heads, hSp, wSp);
+    return windowMerge(tf.add(attended, lepe), b, h, w);
+  }
+
+  /** Parameters and MACs (attention matmuls and LePE) on an h x w grid. */
+  static cost(dim: number, kind: StripeKind, split: number, h: number, w: number): Cost {
+    const [hSp, wSp] = stripeShape(kind, split, h, w);
+    const windows = (h / hSp) * (w / wSp);
+    const n = hSp * wSp;
+    const lepe = Conv2d.cost(dim, dim, 3, hSp, wSp, { padding: 1, groups: dim });
+    return { params: lepe.params, macs: windows * (lepe.macs + 2 * n * n * dim) };
+  }
+}
