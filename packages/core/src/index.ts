@@ -1,4 +1,5 @@
 // @vitkit/core: isomorphic (imports only @tensorflow/tfjs-core).
+export * from './attention-maps.js';
 export * from './backend.js';
 export * from './classifier.js';
 export * from './complexity.js';
@@ -28,3 +29,19 @@ export * from './random.js';
 export * from './reference.js';
 export * from './registry.js';
 export * from './safetensors.js';
+export * from './data/batch.js';
+export * from './train/adamw.js';
+export * from './train/batch-source.js';
+export * from './train/clip.js';
+export * from './train/create-optimizer.js';
+export * from './train/ema.js';
+export * from './train/evaluate.js';
+export * from './train/fit.js';
+export * from './train/losses.js';
+export * from './train/metrics.js';
+export * from './train/optimizer.js';
+export * from './train/progress.js';
+export * from './train/schedule.js';
+export * from './train/sgd.js';
+export * from './train/train-step.js';
+export * from './train/weight-decay.js';
