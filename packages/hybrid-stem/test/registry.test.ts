@@ -1,0 +1,76 @@
+import { getModelEntry, listModels } from '@vitkit/core';
+import { describe, expect, it } from 'vitest';
+import { checkRegisteredModel, referenceRow } from '../../../test-utils/index.js';
+import { PRESETS } from '../src/index.js';
+import { checkRegisteredBatchNormModel } from './check-batch-norm-model.js';
+
+const PAPER_MODELS = ['1gf', '4gf', '18gf', '36gf'].flatMap((s) => [`vitc_${s}`, `vitp_${s}`]);
+
+describe('registered hybrid-stem models', () => {
+  it('registers the eight paper models and the micro model', () => {
+    expect(listModels('*', { family: 'hybrid-stem' })).toEqual([...PAPER_MODELS, 'vitc_micro_32'].sort());
+  });
+
+  it.each(PAPER_MODELS)('%s: figures equal the shared table, cost() the reference counts', (name) => {
+    const { defaults, cost } = getModelEntry(name);
+    const row = referenceRow(defaults.figures.reference!);
+    expect(defaults.figures).toMatchObject({
+      params: row.params,
+      macs: row.macs,
+      paperParamsM: row.paper.params_M,
+      paperGflops: row.paper.gflops,
+      paperTop1: row.paper.top1,
+    });
+    expect([defaults.imgSize, defaults.numClasses]).toEqual([row.input_size, row.num_classes]);
+    const c = cost();
+    expect(c.params).toBe(row.params);
+    expect(Math.abs(c.macs - row.macs)).toBeLessThanOrEqual(0.01e9);
+    // The closed form reproduces the reference count exactly, not only to 0.01 G.
+    expect(c.macs).toBe(row.macs);
+  });
+
+  it('ViTC has one block fewer than its ViTP twin, the same width and heads', () => {
+    const config = (name: string) => PRESETS.find((p) => p.name === name)!.config;
+    for (const s of ['1gf', '4gf', '18gf', '36gf']) {
+      const [c, p] = [config(`vitc_${s}`), config(`vitp_${s}`)];
+      expect(c.depth).toBe(p.depth - 1);
+      expect([c.embedDim, c.numHeads, c.mlpHidden]).toEqual([p.embedDim, p.numHeads, p.mlpHidden]);
+      expect([c.stem.type, p.stem.type]).toEqual(['conv', 'patchify']);
+    }
+  });
+
+  it.each(['vitc_1gf', 'vitp_1gf', 'vitc_micro_32'])('%s: the built model has the parameters and complexity cost() predicts', (name) => {
+    const entry = getModelEntry(name);
+    const model = entry.create();
+    try {
+      expect(model.numParams()).toBe(entry.cost().params);
+      expect(model.complexity()).toEqual(entry.cost());
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('vitc_micro_32 costs about what vit_micro_32 does (11.4 M MACs)', () => {
+    const c = getModelEntry('vitc_micro_32').cost();
+    expect(c.macs).toBe(11_494_272);
+    expect(c.params).toBe(165_610);
+  });
+
+  // At 32 px every paper model has a 2x2 token grid. Models over ~30 M
+  // parameters keep a single block so the check stays light. Conv-stem models
+  // (BatchNorm) take the local variant; see check-batch-norm-model.ts.
+  it.each([
+    ['vitc_1gf', {}],
+    ['vitp_1gf', {}],
+    ['vitc_4gf', {}],
+    ['vitp_4gf', {}],
+    ['vitc_18gf', { depth: 1 }],
+    ['vitp_18gf', { depth: 1 }],
+    ['vitc_36gf', { depth: 1 }],
+    ['vitp_36gf', { depth: 1 }],
+    ['vitc_micro_32', {}],
+  ] as const)('%s passes checkRegisteredModel at 32 px %o', (name, overrides) => {
+    const check = name.startsWith('vitc') ? checkRegisteredBatchNormModel : checkRegisteredModel;
+    check(name, { imgSize: 32, ...overrides });
+  });
+});
