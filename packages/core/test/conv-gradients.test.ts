@@ -86,7 +86,7 @@ describe('Conv2d gradients on WebAssembly', () => {
         }
       });
       const names = ['input', 'weight', 'bias'];
-      got.forEach((g, i) => expectArraysClose(g, want[i]!, 1e-5, `d ${names[i]}`));
+      for (const [i, g] of got.entries()) expectArraysClose(g, want[i]!, 1e-5, `d ${names[i]}`);
 
       // The loss is linear in x and in w, so central differences are exact up to rounding.
       expectFiniteDifferences(forward, x, got[0]!, r, { eps: 0.05, what: 'd input' });
