@@ -205,7 +205,7 @@ export class CrossViT extends ImageClassifier {
     });
     this.blocks.items.forEach((block, k) => {
       xs = block.forward(xs);
-      xs.forEach((t, i) => record?.(`blocks.${k}_${i}`, t));
+      if (record) for (const [i, t] of xs.entries()) record(`blocks.${k}_${i}`, t);
     });
     const logits = xs.map((t, i) => {
       const normed = this.norm.items[i]!.forward(t);

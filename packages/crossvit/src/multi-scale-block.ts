@@ -11,7 +11,7 @@ import {
   sumCosts,
   TransformerBlock,
 } from '@vitkit/core';
-import { CrossAttention, CrossAttentionBlock } from './cross-attention.js';
+import { type CrossAttention, CrossAttentionBlock } from './cross-attention.js';
 
 export interface MultiScaleBlockOptions {
   /** Width of each branch. */
