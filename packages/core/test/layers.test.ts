@@ -160,8 +160,8 @@ describe('layer forward passes', () => {
     const exact = [-0.00404969409489031, -0.15865525393145707, -0.15426876936299344, 0, 0.34573123063700656, 0.8413447460685429, 1.9544997361036416];
     const tanh = [-0.0036373920817729943, -0.15880800939172324, -0.15428599017485606, 0, 0.34571400982514394, 0.8411919906082768, 1.954597694087775];
     const got = (mode: 'none' | 'tanh') => tf.tidy(() => Array.from(new GELU(mode).forward(tf.tensor1d(xs)).dataSync()));
-    got('none').forEach((v, i) => expect(v).toBeCloseTo(exact[i]!, 6));
-    got('tanh').forEach((v, i) => expect(v).toBeCloseTo(tanh[i]!, 6));
+    for (const [i, v] of got('none').entries()) expect(v).toBeCloseTo(exact[i]!, 6);
+    for (const [i, v] of got('tanh').entries()) expect(v).toBeCloseTo(tanh[i]!, 6);
   });
 
   it('BatchNorm2d: batch statistics and PyTorch running updates in training, running statistics in eval', () => {
