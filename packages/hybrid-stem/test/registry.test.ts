@@ -50,6 +50,17 @@ describe('registered hybrid-stem models', () => {
     }
   });
 
+  it('create() takes core and family options and rejects unknown ones', () => {
+    const entry = getModelEntry('vitc_1gf');
+    // A narrower ViTC: the stem's last 1x1 convolution follows embedDim.
+    const c = entry.cost({ imgSize: 64, embedDim: 96, numHeads: 2, depth: 2, numClasses: 5 });
+    const model = entry.create({ imgSize: 64, embedDim: 96, numHeads: 2, depth: 2, numClasses: 5 });
+    expect(model.numParams()).toBe(c.params);
+    expect(model.stateShapes()['patch_embed.cstem_last_conv.weight']).toEqual([96, 192, 1, 1]);
+    model.dispose();
+    expect(() => entry.create({ patchSize: 8 })).toThrow(/vitc_1gf: unknown option patchSize/);
+  });
+
   it('vitc_micro_32 costs about what vit_micro_32 does (11.4 M MACs)', () => {
     const c = getModelEntry('vitc_micro_32').cost();
     expect(c.macs).toBe(11_494_272);
