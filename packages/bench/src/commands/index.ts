@@ -1,9 +1,11 @@
 import type { Command } from '../command.js';
+import { attention } from './attention.js';
 import { info } from './info.js';
 import { inspect } from './inspect.js';
 import { models } from './models.js';
 import { parity } from './parity.js';
 import { table } from './table.js';
+import { throughput } from './throughput.js';
 
 /** Every `vitkit` subcommand, in the order `vitkit --help` lists them. */
-export const commands: Command[] = [models, table, parity, inspect, info];
+export const commands: Command[] = [models, table, parity, throughput, attention, inspect, info];
