@@ -58,12 +58,16 @@ export function readSafetensorsHeader(bytes: Uint8Array, source = 'safetensors d
   let metadata: Record<string, string> = {};
   for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
     if (name === '__metadata__') {
+      if (typeof raw !== 'object' || raw === null || !Object.values(raw).every((v) => typeof v === 'string')) {
+        fail('__metadata__ is not a map of strings');
+      }
       metadata = raw as Record<string, string>;
       continue;
     }
     const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e !== 'object' || e === null) fail(`tensor '${name}' has no description`);
-    if (typeof e.dtype !== 'string' || !(e.dtype in ITEM_SIZE)) {
+    // hasOwn, not `in`: 'constructor' or 'toString' would pass an `in` test.
+    if (typeof e.dtype !== 'string' || !Object.hasOwn(ITEM_SIZE, e.dtype)) {
       fail(`tensor '${name}' has unsupported dtype ${JSON.stringify(e.dtype)} (supported: ${Object.keys(ITEM_SIZE).join(', ')})`);
     }
     const dtype = e.dtype as SafetensorsDType;
@@ -85,7 +89,8 @@ export function readSafetensorsHeader(bytes: Uint8Array, source = 'safetensors d
     }
     entries[name] = { dtype, shape: shape as number[], offsets: [begin, end] };
   }
-  const ranges = Object.entries(entries).sort((a, b) => a[1].offsets[0] - b[1].offsets[0]);
+  // By start, then end: an empty tensor at another's start overlaps nothing.
+  const ranges = Object.entries(entries).sort((a, b) => a[1].offsets[0] - b[1].offsets[0] || a[1].offsets[1] - b[1].offsets[1]);
   for (let i = 1; i < ranges.length; i++) {
     const [prevName, prev] = ranges[i - 1]!;
     const [name, cur] = ranges[i]!;
@@ -176,9 +181,10 @@ export function encodeSafetensors(tensors: StateDict, options: EncodeOptions = {
     offset += bytes;
     return { t, dtype, bytes };
   });
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - ((json.length + 8) % 8)) % 8);
-  const headerBytes = new TextEncoder().encode(json);
+  // Padded in UTF-8 bytes (not characters) so the data section starts 8-byte aligned.
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headerBytes = new Uint8Array(json.length + ((8 - (json.length % 8)) % 8)).fill(0x20);
+  headerBytes.set(json);
   const out = new Uint8Array(8 + headerBytes.length + offset);
   const view = new DataView(out.buffer);
   view.setBigUint64(0, BigInt(headerBytes.length), true);
