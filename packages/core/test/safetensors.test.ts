@@ -1,0 +1,335 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadSafetensors, readSafetensorsFile, saveSafetensors, writeFileAtomic } from '@vitkit/core/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureDir } from '../../../test-utils/index.js';
+import {
+  decodeEntry,
+  decodeSafetensors,
+  encodeSafetensors,
+  readSafetensorsHeader,
+  SafetensorsError,
+  type StateDict,
+} from '../src/index.js';
+
+/** A file from a header (object or raw text) and a data section, with an optional lying header length. */
+function craft(header: unknown, data: Uint8Array = new Uint8Array(0), headerLength?: bigint): Uint8Array {
+  const text = typeof header === 'string' ? header : JSON.stringify(header);
+  const json = new TextEncoder().encode(text);
+  const out = new Uint8Array(8 + json.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, headerLength ?? BigInt(json.length), true);
+  out.set(json, 8);
+  out.set(data, 8 + json.length);
+  return out;
+}
+
+function expectSafetensorsError(bytes: Uint8Array, reason: RegExp): void {
+  let error: unknown;
+  try {
+    tf.dispose(Object.values(decodeSafetensors(bytes, 'bad.safetensors')));
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(SafetensorsError);
+  const message = (error as Error).message;
+  expect(message).toContain('bad.safetensors');
+  expect(message).toMatch(reason);
+}
+
+const f32 = (n: number) => new Uint8Array(4 * n);
+
+describe('safetensors round trip', () => {
+  it('F32, int32 as I64, and metadata come back exactly; keys sorted; header 8-byte aligned', () => {
+    const tensors: StateDict = {
+      'b.weight': tf.tensor2d([
+        [1.5, -2.25, 3e-8],
+        [1e30, -0, 7],
+      ]),
+      'a.count': tf.tensor1d([0, -1, 2147483647, -2147483648], 'int32'),
+      'a.scalar': tf.scalar(3, 'int32'),
+      empty: tf.zeros([0, 3]),
+    };
+    // Non-ASCII text: the alignment must count UTF-8 bytes, not characters.
+    const metadata = { format: 'pt', note: 'größe µ 模型' };
+    const bytes = encodeSafetensors(tensors, { metadata });
+    const header = readSafetensorsHeader(bytes);
+    expect(header.dataStart % 8).toBe(0);
+    expect(header.metadata).toEqual(metadata);
+    expect(Object.keys(header.entries)).toEqual(['a.count', 'a.scalar', 'b.weight', 'empty']);
+    expect(header.entries['a.count']!.dtype).toBe('I64');
+    expect(header.entries['a.scalar']).toEqual({ dtype: 'I64', shape: [], offsets: [32, 40] });
+    expect(header.entries['b.weight']!.dtype).toBe('F32');
+
+    const back = decodeSafetensors(bytes);
+    for (const [name, t] of Object.entries(tensors)) {
+      expect(back[name]!.dtype, name).toBe(t.dtype);
+      expect(back[name]!.shape, name).toEqual(t.shape);
+      expect(Array.from(back[name]!.dataSync()), name).toEqual(Array.from(t.dataSync()));
+    }
+    tf.dispose([...Object.values(tensors), ...Object.values(back)]);
+  });
+
+  it('F16: exact where representable, round to nearest even, subnormals, overflow and NaN', () => {
+    const cases: [number, number][] = [
+      [1, 1],
+      [-2, -2],
+      [0.099975586, 0.099975586],
+      [65504, 65504],
+      [2 ** -24, 2 ** -24], // smallest subnormal
+      [2 ** -26, 0], // below half of it
+      [1 + 2 ** -11, 1], // tie, to even
+      [1 + 3 * 2 ** -11, 1 + 2 ** -9], // tie, to even (up)
+      [70000, Number.POSITIVE_INFINITY],
+      [-70000, Number.NEGATIVE_INFINITY],
+    ];
+    const t = tf.tensor1d([...cases.map(([v]) => v), Number.NaN]);
+    const bytes = encodeSafetensors({ t }, { floatDType: 'F16' });
+    expect(readSafetensorsHeader(bytes).entries['t']).toMatchObject({ dtype: 'F16', offsets: [0, 22] });
+    const back = decodeSafetensors(bytes);
+    const values = back['t']!.dataSync();
+    cases.forEach(([, want], i) => {
+      expect(values[i], `F16(${cases[i]![0]})`).toBe(Math.fround(want));
+    });
+    expect(values[cases.length]).toBeNaN();
+    tf.dispose([t, back['t']!]);
+  });
+
+  it('BF16: exact where representable, round to nearest even, NaN', () => {
+    const cases: [number, number][] = [
+      [1, 1],
+      [-3.140625, -3.140625],
+      [2 ** 100, 2 ** 100],
+      [1 + 2 ** -8, 1], // tie, to even
+      [1 + 3 * 2 ** -8, 1 + 2 ** -6], // tie, to even (up)
+      [1 + 2 ** -8 + 2 ** -12, 1 + 2 ** -7], // above the tie
+    ];
+    const t = tf.tensor1d([...cases.map(([v]) => v), Number.NaN]);
+    const back = decodeSafetensors(encodeSafetensors({ t }, { floatDType: 'BF16' }));
+    const values = back['t']!.dataSync();
+    cases.forEach(([, want], i) => {
+      expect(values[i], `BF16(${cases[i]![0]})`).toBe(Math.fround(want));
+    });
+    expect(values[cases.length]).toBeNaN();
+    tf.dispose([t, back['t']!]);
+  });
+
+  it('reads F16, BF16 and I64 written by hand (little-endian, as PyTorch writes them)', () => {
+    const data = new Uint8Array(2 + 2 + 8 + 8);
+    const view = new DataView(data.buffer);
+    view.setUint16(0, 0x3c00, true); // F16 1.0
+    view.setUint16(2, 0xc049, true); // BF16 -3.140625
+    view.setBigInt64(4, -7n, true);
+    view.setBigInt64(12, 123456789n, true);
+    const bytes = craft(
+      {
+        h: { dtype: 'F16', shape: [1], data_offsets: [0, 2] },
+        b: { dtype: 'BF16', shape: [1], data_offsets: [2, 4] },
+        n: { dtype: 'I64', shape: [2], data_offsets: [4, 20] },
+      },
+      data,
+    );
+    const sd = decodeSafetensors(bytes);
+    expect(sd['h']!.dataSync()[0]).toBe(1);
+    expect(sd['b']!.dataSync()[0]).toBe(-3.140625);
+    expect(sd['n']!.dtype).toBe('int32');
+    expect(Array.from(sd['n']!.dataSync())).toEqual([-7, 123456789]);
+    tf.dispose(Object.values(sd));
+  });
+});
+
+describe('safetensors: the shared fixtures', () => {
+  const names = ['vit_tiny', 'vitc_tiny', 'vitp_tiny', 'cswin_tiny', 'crossvit_tiny', 'crossvit_dagger_tiny'];
+
+  it.each(names)('%s: every tensor decodes with the shape its header gives', async (name) => {
+    for (const file of ['weights.safetensors', 'io.safetensors']) {
+      const path = `${fixtureDir(name)}/${file}`;
+      const bytes = await readSafetensorsFile(path);
+      const header = readSafetensorsHeader(bytes, path);
+      const sd = await loadSafetensors(path);
+      expect(Object.keys(sd).sort()).toEqual(Object.keys(header.entries).sort());
+      for (const [key, e] of Object.entries(header.entries)) {
+        expect(sd[key]!.shape, key).toEqual(e.shape);
+        expect(sd[key]!.dtype, key).toBe(e.dtype === 'I64' ? 'int32' : 'float32');
+      }
+      tf.dispose(Object.values(sd));
+    }
+  });
+
+  it('vit_tiny: names, PyTorch shapes, parameter count and raw values', async () => {
+    const dir = fixtureDir('vit_tiny');
+    const config = JSON.parse(await readFile(`${dir}/config.json`, 'utf8')) as { num_params: number };
+    const path = `${dir}/weights.safetensors`;
+    const bytes = await readSafetensorsFile(path);
+    const header = readSafetensorsHeader(bytes, path);
+    expect(header.metadata).toEqual({ format: 'pt' });
+    const sd = await loadSafetensors(path);
+    expect(sd['blocks.0.attn.qkv.weight']!.shape).toEqual([192, 64]);
+    expect(sd['patch_embed.proj.weight']!.shape).toEqual([64, 3, 4, 4]);
+    expect(sd['cls_token']!.shape).toEqual([1, 1, 64]);
+    expect(Object.values(sd).reduce((n, t) => n + t.size, 0)).toBe(config.num_params);
+    // The first values of a tensor, read straight from the bytes.
+    const e = header.entries['blocks.0.norm1.weight']!;
+    const view = new DataView(bytes.buffer, bytes.byteOffset + header.dataStart + e.offsets[0]);
+    const decoded = decodeEntry(bytes, header, 'blocks.0.norm1.weight', path);
+    for (let i = 0; i < 4; i++) expect(decoded[i]).toBe(view.getFloat32(4 * i, true));
+    expect(sd['blocks.0.norm1.weight']!.dataSync().slice(0, 4)).toEqual(decoded.slice(0, 4));
+    tf.dispose(Object.values(sd));
+  });
+
+  it('vitc_tiny: I64 BatchNorm counters read as int32 scalars', async () => {
+    const sd = await loadSafetensors(`${fixtureDir('vitc_tiny')}/weights.safetensors`);
+    const counters = Object.entries(sd).filter(([k]) => k.endsWith('num_batches_tracked'));
+    expect(counters.length).toBe(2);
+    for (const [, t] of counters) {
+      expect(t.dtype).toBe('int32');
+      expect(t.shape).toEqual([]);
+      expect(Number.isInteger(t.dataSync()[0])).toBe(true);
+    }
+    tf.dispose(Object.values(sd));
+  });
+});
+
+describe('safetensors: malformed files get a SafetensorsError naming the file and the reason', () => {
+  const one = { w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } };
+
+  it('shorter than the 8-byte length', () => {
+    for (const n of [0, 1, 7]) expectSafetensorsError(new Uint8Array(n), /shorter than the 8-byte header length/);
+  });
+
+  it('header length past the end of the file, including one claiming 2^40 bytes', () => {
+    expectSafetensorsError(craft(one, f32(2), 500n), /header length 500 runs past the end/);
+    const started = performance.now();
+    expectSafetensorsError(craft('{}', new Uint8Array(0), 2n ** 40n), /header length 1099511627776 runs past the end/);
+    expectSafetensorsError(craft('{}', new Uint8Array(0), 2n ** 64n - 1n), /runs past the end/);
+    expect(performance.now() - started).toBeLessThan(100);
+  });
+
+  it('every truncation of a valid file', () => {
+    const t = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]);
+    const bytes = encodeSafetensors({ t, u: tf.tensor1d([5], 'int32') });
+    t.dispose();
+    for (let n = 0; n < bytes.length; n++) expectSafetensorsError(bytes.subarray(0, n), /./);
+    expectSafetensorsError(bytes.subarray(0, bytes.length - 1), /lie outside the \d+-byte data section/);
+  });
+
+  it('a data section cut short, or offsets out of range', () => {
+    expectSafetensorsError(craft(one, f32(1)), /data_offsets \[0, 8\] lie outside the 4-byte data section/);
+    expectSafetensorsError(craft({ w: { dtype: 'F32', shape: [1], data_offsets: [8, 4] } }, f32(4)), /data_offsets \[8, 4\]/);
+    expectSafetensorsError(craft({ w: { dtype: 'F32', shape: [1], data_offsets: [-4, 0] } }, f32(4)), /invalid data_offsets/);
+    expectSafetensorsError(craft({ w: { dtype: 'F32', shape: [1], data_offsets: [0] } }, f32(4)), /invalid data_offsets/);
+    expectSafetensorsError(craft({ w: { dtype: 'F32', shape: [1] } }, f32(4)), /invalid data_offsets/);
+  });
+
+  it('overlapping tensors', () => {
+    const header = {
+      a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+      b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+    };
+    expectSafetensorsError(craft(header, f32(3)), /tensors 'a' and 'b' overlap/);
+    const nested = {
+      outer: { dtype: 'F32', shape: [4], data_offsets: [0, 16] },
+      inner: { dtype: 'F32', shape: [1], data_offsets: [4, 8] },
+    };
+    expectSafetensorsError(craft(nested, f32(4)), /overlap/);
+  });
+
+  it('empty tensors next to others do not overlap', () => {
+    const header = {
+      x: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+      e: { dtype: 'F32', shape: [0], data_offsets: [0, 0] },
+      f: { dtype: 'F32', shape: [0, 2], data_offsets: [4, 4] },
+    };
+    const sd = decodeSafetensors(craft(header, f32(1)));
+    expect(sd['e']!.shape).toEqual([0]);
+    expect(sd['f']!.shape).toEqual([0, 2]);
+    tf.dispose(Object.values(sd));
+  });
+
+  it('unknown or unsupported dtypes', () => {
+    for (const dtype of ['F64', 'U8', 'f32', 'constructor', 'toString', 42, null]) {
+      expectSafetensorsError(craft({ w: { dtype, shape: [1], data_offsets: [0, 4] } }, f32(1)), /unsupported dtype/);
+    }
+  });
+
+  it('a shape that does not match the byte count, or is not a shape', () => {
+    expectSafetensorsError(craft({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, f32(2)), /needs 12 bytes, data_offsets give 8/);
+    // A shape claiming 2^40 elements over 8 bytes is refused before anything is allocated.
+    expectSafetensorsError(craft({ w: { dtype: 'F32', shape: [2 ** 20, 2 ** 20], data_offsets: [0, 8] } }, f32(2)), /needs/);
+    for (const shape of [[-1], [1.5], ['2'], 2, null]) {
+      expectSafetensorsError(craft({ w: { dtype: 'F32', shape, data_offsets: [0, 4] } }, f32(1)), /invalid shape/);
+    }
+  });
+
+  it('a header that is not JSON, not an object, or has bad entries', () => {
+    expectSafetensorsError(craft('{"w": {', f32(1)), /header is not JSON/);
+    const notUtf8 = new Uint8Array([2, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xfe]);
+    expectSafetensorsError(notUtf8, /header is not JSON/);
+    expectSafetensorsError(craft('', f32(1)), /header is not JSON/);
+    expectSafetensorsError(craft('[1, 2]'), /not a JSON object/);
+    expectSafetensorsError(craft('null'), /not a JSON object/);
+    expectSafetensorsError(craft({ w: 3 }), /tensor 'w' has no description/);
+    expectSafetensorsError(craft({ __metadata__: { format: 1 } }), /__metadata__/);
+  });
+
+  it('I64 values outside the int32 range', () => {
+    const data = new Uint8Array(16);
+    new DataView(data.buffer).setBigInt64(8, 2n ** 31n, true);
+    expectSafetensorsError(craft({ n: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, data), /tensor 'n' holds 2147483648, outside the int32 range/);
+    new DataView(data.buffer).setBigInt64(8, -(2n ** 40n), true);
+    expectSafetensorsError(craft({ n: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, data), /outside the int32 range/);
+  });
+
+  it('loadSafetensors names the path; a missing file is a clear error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vitkit-st-'));
+    try {
+      const path = join(dir, 'broken.safetensors');
+      await writeFile(path, craft(one, f32(1)));
+      await expect(loadSafetensors(path)).rejects.toThrow(`${path}: not a valid safetensors file`);
+      await expect(loadSafetensors(join(dir, 'absent.safetensors'))).rejects.toThrow(/absent\.safetensors: cannot read \(ENOENT\)/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('saveSafetensors writes atomically', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vitkit-st-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('writes a readable file and nothing else', async () => {
+    const path = join(dir, 'ok.safetensors');
+    const t = tf.tensor2d([[1, 2, 3]]);
+    await saveSafetensors(path, { t }, { metadata: { step: '3' } });
+    expect(await readdir(dir)).toEqual(['ok.safetensors']);
+    const back = await loadSafetensors(path);
+    expect(Array.from(back['t']!.dataSync())).toEqual([1, 2, 3]);
+    expect(readSafetensorsHeader(await readSafetensorsFile(path)).metadata).toEqual({ step: '3' });
+    tf.dispose([t, ...Object.values(back)]);
+  });
+
+  it('keeps an existing file when encoding fails (unsupported dtype), leaving no partial file', async () => {
+    const path = join(dir, 'keep.safetensors');
+    await writeFile(path, 'previous checkpoint');
+    const good = tf.tensor1d([1]);
+    const text = tf.tensor1d(['not a number'], 'string');
+    await expect(saveSafetensors(path, { good, text })).rejects.toThrow(/tensor 'text' has dtype string/);
+    expect(await readFile(path, 'utf8')).toBe('previous checkpoint');
+    expect((await readdir(dir)).filter((f) => f.startsWith('keep'))).toEqual(['keep.safetensors']);
+    tf.dispose([good, text]);
+  });
+
+  it('removes its temporary file when the final rename fails', async () => {
+    const target = join(dir, 'is-a-directory');
+    await mkdir(target);
+    await expect(writeFileAtomic(target, 'data')).rejects.toThrow();
+    expect((await readdir(dir)).filter((f) => f.startsWith('is-a-directory'))).toEqual(['is-a-directory']);
+  });
+});
