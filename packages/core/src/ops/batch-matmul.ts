@@ -5,8 +5,13 @@
 // on WebAssembly the batch is split in JavaScript (one copy out of the heap),
 // each slice multiplied as a 2-D matMul, and the results stacked: attention's
 // QK^T for ViT-S/16 at batch 8 (48 x 197x64x197) went from 98 ms to 26 ms.
+// Each 2-D matMul costs ~0.07 ms of overhead, so tiny slices (CrossViT's
+// 17x32x17) stay on tf.matMul: measured crossover near 40 K MACs a slice.
 // Other backends keep tf.matMul. The gradient uses the same routine.
 import * as tf from '@tensorflow/tfjs-core';
+
+/** Below this many multiply-accumulates per slice, the batched kernel's scalar loop is faster. */
+const MIN_SPLIT_MACS = 40_000;
 
 function splitBatch(x: tf.Tensor, batch: number, rows: number, cols: number, transpose: boolean): tf.Tensor2D[] {
   const data = x.dataSync() as Float32Array;
@@ -21,7 +26,10 @@ function splitBatch(x: tf.Tensor, batch: number, rows: number, cols: number, tra
 
 /** a: [..., M, K] (or [..., K, M] with transposeA), b: [..., K, N] (or [..., N, K]); same leading dims. */
 function rawBatchMatMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
-  if (tf.getBackend() !== 'wasm' || a.rank < 3) return tf.matMul(a, b, transposeA, transposeB);
+  const [ar0, ac0] = a.shape.slice(-2) as [number, number];
+  const n0 = transposeB ? b.shape[b.rank - 2]! : b.shape[b.rank - 1]!;
+  const slowKernelFaster = ar0 * ac0 * n0 < MIN_SPLIT_MACS;
+  if (tf.getBackend() !== 'wasm' || a.rank < 3 || slowKernelFaster) return tf.matMul(a, b, transposeA, transposeB);
   return tf.tidy(() => {
     const lead = a.shape.slice(0, -2);
     const batch = lead.reduce((p, d) => p * d, 1);
