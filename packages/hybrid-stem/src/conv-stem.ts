@@ -146,3 +146,17 @@ function validateStemConfig({ kernels, strides, dims }: ConvStemConfig): void {
     if (!Number.isInteger(dims[i]) || dims[i]! < 1) throw new Error(`ConvStem: dim ${i} is ${dims[i]}; dims must be positive integers`);
   });
 }
+
+/**
+ * An `embedLayer` factory for a ViT built elsewhere (e.g. @vitkit/vit's
+ * VisionTransformer): the given 3x3 layers, then the 1x1 convolution with bias
+ * to whatever width the ViT asks for, as in the paper's ViTC stems.
+ */
+export function convStemEmbedLayer(layers: ConvStemConfig): (imgSize: [number, number], inChannels: number, embedDim: number) => ConvStem {
+  return (_imgSize, inChannels, embedDim) =>
+    new ConvStem(inChannels, {
+      kernels: [...layers.kernels, 1],
+      strides: [...layers.strides, 1],
+      dims: [...layers.dims, embedDim],
+    });
+}

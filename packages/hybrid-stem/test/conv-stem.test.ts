@@ -10,7 +10,7 @@ import {
   truncNormal,
 } from '@vitkit/core';
 import { describe, expect, it } from 'vitest';
-import { ConvStem, convStemGrid, type StemViT } from '../src/index.js';
+import { ConvStem, convStemEmbedLayer, convStemGrid, type StemViT } from '../src/index.js';
 
 const stemConfig = { kernels: [3, 3, 1], strides: [2, 2, 1], dims: [16, 32, 48] };
 
@@ -51,6 +51,16 @@ describe('ConvStem as a TokenEmbedder', () => {
       tf.dispose([x, cls, pos]);
       for (const m of [embed, block, norm, head]) m.dispose();
     }
+  });
+
+  it("builds as a ViT's embedLayer: the given 3x3 layers and a 1x1 to the ViT's width", () => {
+    const make = convStemEmbedLayer({ kernels: [3, 3], strides: [2, 2], dims: [16, 32] });
+    const stem = make([32, 32], 1, 40);
+    expect(stem.embedDim).toBe(40);
+    expect(stem.config).toEqual({ kernels: [3, 3, 1], strides: [2, 2, 1], dims: [16, 32, 40] });
+    expect(stem.stateShapes()['cstem0_conv.weight']).toEqual([16, 1, 3, 3]);
+    expect(stem.gridSize(32, 32)).toEqual([8, 8]);
+    stem.dispose();
   });
 
   it('counts its parameters and MACs as the layers do', () => {
