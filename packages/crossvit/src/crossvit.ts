@@ -6,6 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  type AttentionExplainer,
+  type AttentionMapGroup,
+  type AttentionMapOptions,
   type Cost,
   Dropout,
   ImageClassifier,
@@ -105,7 +108,7 @@ export function dropPathSchedule(c: CrossViTConfig): number[][] {
   });
 }
 
-export class CrossViT extends ImageClassifier {
+export class CrossViT extends ImageClassifier implements AttentionExplainer {
   readonly patchEmbed: ModuleList<TokenEmbedder>;
   readonly clsToken: ParameterList;
   readonly posEmbed: ParameterList;
@@ -190,6 +193,37 @@ export class CrossViT extends ImageClassifier {
     } finally {
       for (const m of all) release(m);
     }
+  }
+
+  /**
+   * For `vitkit attention`: per head, where each branch's class token reads the
+   * other branch's patch grid in encoder `layer` (default the last; its last
+   * fusion layer). Rollout is not defined across the two branches.
+   */
+  explainAttention(x: tf.Tensor4D, options: AttentionMapOptions): { logits: tf.Tensor; groups: AttentionMapGroup[] } {
+    if (options.rollout) throw new Error('CrossViT: attention rollout is not defined across branches; choose an encoder with --layer');
+    const depth = this.blocks.length;
+    const k = (options.layer ?? -1) < 0 ? depth + (options.layer ?? -1) : options.layer!;
+    if (!Number.isInteger(k) || k < 0 || k >= depth) throw new Error(`CrossViT: encoder ${options.layer} does not exist (the model has ${depth})`);
+    const { logits, crossAttention } = this.forwardWithCrossAttention(x);
+    const n = this.config.patchSize.length;
+    const groups = tf.tidy(() =>
+      crossAttention[k]!.map((layers, i) => {
+        const j = (i + 1) % n;
+        const g = this.config.imgSize[j]! / this.config.patchSize[j]!;
+        const probabilities = layers.at(-1)!;
+        const [b, heads] = probabilities.shape as [number, number, number];
+        const patches = tf.slice(probabilities, [0, 0, 1], [b, heads, g * g]);
+        return {
+          title: `encoder ${k}: branch ${i} class token over branch ${j} patches`,
+          grid: [g, g] as [number, number],
+          maps: tf.keep(tf.reshape(patches, [b, heads, g, g])),
+          labels: Array.from({ length: heads }, (_, h) => `head ${h}`),
+        };
+      }),
+    );
+    tf.dispose(crossAttention.flat(2));
+    return { logits, groups };
   }
 
   private run(x: tf.Tensor4D, record?: (name: string, t: tf.Tensor) => void): tf.Tensor {
