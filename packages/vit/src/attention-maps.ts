@@ -1,7 +1,7 @@
 // Attention probabilities of chosen blocks, per head, on request. Capture is
 // switched on only for the blocks asked for and only during this call, so an
 // ordinary forward keeps nothing and pays nothing.
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type { VisionTransformer } from './vision-transformer.js';
 
 export interface AttentionCapture {
@@ -23,15 +23,15 @@ function chosenBlocks(model: VisionTransformer, blocks: number[] | 'all'): numbe
 
 /**
  * Runs the model on x [B, H, W, C] and returns the logits with the attention
- * probabilities of `blocks` (default all). The attention tensors outlive any
- * enclosing tf.tidy: the caller disposes them.
+ * probabilities of `blocks` (default all). Only the returned tensors remain;
+ * they outlive any enclosing tf.tidy, so the caller disposes them.
  */
 export function forwardWithAttention(model: VisionTransformer, x: tf.Tensor, options: { blocks?: number[] | 'all' } = {}): AttentionCapture {
   const blocks = chosenBlocks(model, options.blocks ?? 'all');
   const modules = blocks.map((i) => model.blocks.items[i]!.attn);
   for (const m of modules) m.captureAttention = true;
   try {
-    const logits = model.forward(x);
+    const logits = tf.tidy(() => model.forward(x));
     const attention = modules.map((m) => {
       const a = m.attention!;
       m.attention = null; // ownership passes to the caller

@@ -40,7 +40,7 @@ export function rolloutMap(attention: tf.Tensor[], options: { prefixTokens: numb
   });
 }
 
-/** Logits and the attention rollout map [B, gh, gw] of every block of `model` for x [B, H, W, C]. */
+/** Logits and the attention rollout map [B, gh, gw] of every block of `model` for x [B, H, W, C] (the caller disposes both). */
 export function attentionRollout(model: VisionTransformer, x: tf.Tensor): { logits: tf.Tensor; rollout: tf.Tensor } {
   const { logits, attention } = forwardWithAttention(model, x);
   try {

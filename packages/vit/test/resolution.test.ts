@@ -60,7 +60,9 @@ describe('position-embedding resampling when loading at another image size', () 
     const row = [-0.10546875, 0.2265625, 0.7734375, 1.10546875];
     const values = Array.from(out.dataSync());
     expect(values[0]).toBe(7);
-    values.slice(1).forEach((v, i) => expect(v).toBeCloseTo(row[i % 4]!, 6));
+    values.slice(1).forEach((v, i) => {
+      expect(v).toBeCloseTo(row[i % 4]!, 6);
+    });
     tf.dispose([cls, grid, pe, out]);
   });
 
