@@ -39,7 +39,13 @@ export function runParity(config: ParityConfig, weights: StateDict, io: StateDic
   const model = adapter.fromReferenceConfig(config.reference_args);
   try {
     const converted = adapter.convertStateDict(weights);
-    model.loadStateDict(converted, { context: `${config.name} weights` });
+    try {
+      model.loadStateDict(converted, { context: `${config.name} weights` });
+    } finally {
+      // The adapter may create renamed or reshaped copies; the originals belong to the caller.
+      const originals = new Set(Object.values(weights));
+      tf.dispose(Object.values(converted).filter((t) => !originals.has(t)));
+    }
     model.eval();
     const input = io['input'];
     if (!input) throw new Error(`${config.name}: io.safetensors has no 'input'`);

@@ -2,7 +2,6 @@ import { getModelEntry, listModels } from '@vitkit/core';
 import { describe, expect, it } from 'vitest';
 import { checkRegisteredModel, referenceRow } from '../../../test-utils/index.js';
 import { PRESETS } from '../src/index.js';
-import { checkRegisteredBatchNormModel } from './check-batch-norm-model.js';
 
 const PAPER_MODELS = ['1gf', '4gf', '18gf', '36gf'].flatMap((s) => [`vitc_${s}`, `vitp_${s}`]);
 
@@ -68,8 +67,7 @@ describe('registered hybrid-stem models', () => {
   });
 
   // At 32 px every paper model has a 2x2 token grid. Models over ~30 M
-  // parameters keep a single block so the check stays light. Conv-stem models
-  // (BatchNorm) take the local variant; see check-batch-norm-model.ts.
+  // parameters keep a single block so the check stays light.
   it.each([
     ['vitc_1gf', {}],
     ['vitp_1gf', {}],
@@ -81,7 +79,6 @@ describe('registered hybrid-stem models', () => {
     ['vitp_36gf', { depth: 1 }],
     ['vitc_micro_32', {}],
   ] as const)('%s passes checkRegisteredModel at 32 px %o', (name, overrides) => {
-    const check = name.startsWith('vitc') ? checkRegisteredBatchNormModel : checkRegisteredModel;
-    check(name, { imgSize: 32, ...overrides });
+    checkRegisteredModel(name, { imgSize: 32, ...overrides });
   });
 });
