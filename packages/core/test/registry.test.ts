@@ -1,0 +1,114 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import {
+  type Cost,
+  type CreateOptions,
+  createModel,
+  getModelEntry,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  ImageClassifier,
+  Linear,
+  listModels,
+  type ModelDefaults,
+  registerModel,
+} from '../src/index.js';
+
+// Throwaway names under a prefix no real model uses.
+const P = 'zzcoretest';
+
+/** Global average pooling and a linear head: the smallest thing that is an ImageClassifier. */
+class PoolHead extends ImageClassifier {
+  readonly head: Linear;
+  readonly imgSize: [number, number];
+
+  constructor(
+    readonly numClasses: number,
+    size: number,
+    readonly inChannels: number,
+  ) {
+    super();
+    this.imgSize = [size, size];
+    this.head = this.addModule('head', new Linear(inChannels, numClasses));
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return this.head.forward(tf.mean(x, [1, 2]));
+  }
+
+  complexity(): Cost {
+    return Linear.cost(this.inChannels, this.numClasses, 1);
+  }
+}
+
+function defaults(family: string): ModelDefaults {
+  return {
+    family,
+    imgSize: 32,
+    inChannels: 3,
+    numClasses: 10,
+    mean: IMAGENET_MEAN,
+    std: IMAGENET_STD,
+    cropPct: 0.875,
+    interpolation: 'bicubic',
+    implementation: 'none (test)',
+    paper: 'none',
+    figures: {},
+  };
+}
+
+function register(name: string, family: string): void {
+  const d = defaults(family);
+  registerModel({
+    name,
+    defaults: d,
+    create: (o: CreateOptions = {}) => new PoolHead(o.numClasses ?? d.numClasses, o.imgSize ?? d.imgSize, o.inChannels ?? d.inChannels),
+    cost: (o: CreateOptions = {}) => Linear.cost(o.inChannels ?? d.inChannels, o.numClasses ?? d.numClasses, 1),
+  });
+}
+
+register(`${P}_alpha_small`, `${P}-a`);
+register(`${P}_alpha_base`, `${P}-a`);
+register(`${P}_beta_small`, `${P}-b`);
+register(`${P}_beta.384`, `${P}-b`);
+
+describe('model registry', () => {
+  it('createModel builds with the defaults and with options; forward gives logits', () => {
+    const model = createModel(`${P}_alpha_small`);
+    expect(model.numClasses).toBe(10);
+    expect(model.imgSize).toEqual([32, 32]);
+    const custom = createModel(`${P}_alpha_small`, { numClasses: 4, imgSize: 8 });
+    expect(custom.numClasses).toBe(4);
+    const y = tf.tidy(() => custom.forward(tf.ones([2, 8, 8, 3])));
+    expect(y.shape).toEqual([2, 4]);
+    expect(custom.complexity()).toEqual(getModelEntry(`${P}_alpha_small`).cost({ numClasses: 4 }));
+    expect(custom.numParams()).toBe(custom.complexity().params);
+    tf.dispose(y);
+    model.dispose();
+    custom.dispose();
+  });
+
+  it('listModels filters by wildcard over the whole name and by family, sorted', () => {
+    expect(listModels(`${P}_*`)).toEqual([`${P}_alpha_base`, `${P}_alpha_small`, `${P}_beta.384`, `${P}_beta_small`]);
+    expect(listModels(`${P}_*_small`)).toEqual([`${P}_alpha_small`, `${P}_beta_small`]);
+    expect(listModels(`*.384`).filter((n) => n.startsWith(P))).toEqual([`${P}_beta.384`]);
+    // '.' is literal, and the pattern must match the whole name.
+    expect(listModels(`${P}_beta_384`)).toEqual([]);
+    expect(listModels(`${P}_alpha`)).toEqual([]);
+    expect(listModels('*', { family: `${P}-b` })).toEqual([`${P}_beta.384`, `${P}_beta_small`]);
+    expect(listModels(`${P}_*_small`, { family: `${P}-a` })).toEqual([`${P}_alpha_small`]);
+    expect(listModels('*', { family: 'no-such-family' })).toEqual([]);
+    expect(listModels()).toEqual(expect.arrayContaining([`${P}_alpha_base`]));
+  });
+
+  it('registering a name twice is an error that names it', () => {
+    expect(() => register(`${P}_alpha_small`, `${P}-a`)).toThrow(`registerModel: '${P}_alpha_small' is already registered`);
+  });
+
+  it('an unknown name is an error that suggests close names', () => {
+    expect(() => createModel(`${P}_gamma`)).toThrow(
+      new RegExp(`unknown model '${P}_gamma'; did you mean ${P}_alpha_base, ${P}_alpha_small, ${P}_beta.384, ${P}_beta_small\\?`),
+    );
+    expect(() => getModelEntry('qqq_nothing')).toThrow(/^unknown model 'qqq_nothing' \(\d+ registered; listModels\(\) shows them\)$/);
+  });
+});
