@@ -6,11 +6,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 import { Rng } from '../src/index.js';
 
-/** Plain values that can be recreated on any backend. */
-export interface Arr {
+/** Plain values that can be recreated on any backend (a type, not an interface, so tf.tidy may return it). */
+export type Arr = {
   values: Float32Array;
   shape: number[];
-}
+};
 
 /** Uniform(-1, 1) values from a seeded stream. */
 export function randomArr(shape: number[], seed: number): Arr {

@@ -218,7 +218,7 @@ describe('layer forward passes', () => {
     expect(kept).toBeGreaterThan(0.4);
     expect(kept).toBeLessThan(0.6);
     // DropPath drops whole samples: each sample is all zeros or all 2.
-    const p = tf.tidy(() => tf.reshape(dropPath.forward(x), [64, 32]).arraySync());
+    const p = tf.tidy(() => tf.reshape(dropPath.forward(x), [64, 32]).arraySync() as number[][]);
     const perSample = p.map((row) => new Set(row));
     expect(perSample.every((s) => s.size === 1 && (s.has(0) || s.has(2)))).toBe(true);
     expect(perSample.some((s) => s.has(0)) && perSample.some((s) => s.has(2))).toBe(true);

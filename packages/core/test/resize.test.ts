@@ -54,6 +54,11 @@ function naiveResize(x: Arr, outH: number, outW: number, mode: ResizeMode): Arr 
   return { values: out, shape: [b, outH, outW, c] };
 }
 
+function image(a: Arr): tf.Tensor4D {
+  const t: tf.Tensor = tf.tensor(a.values, a.shape);
+  return t as tf.Tensor4D;
+}
+
 const sizes: [number[], number, number][] = [
   [[2, 4, 4, 3], 7, 7],
   [[1, 7, 5, 2], 3, 4],
@@ -66,7 +71,7 @@ describe('resize2d as PyTorch F.interpolate(align_corners=False)', () => {
   for (const mode of ['bilinear', 'bicubic'] as const) {
     it.each(sizes)(`${mode}: %j -> %i x %i matches the per-pixel definition`, (shape, outH, outW) => {
       const x = randomArr(shape, 1);
-      const got = tf.tidy(() => toArr(resize2d(tf.tensor(x.values, x.shape) as tf.Tensor4D, outH, outW, mode)));
+      const got = tf.tidy(() => toArr(resize2d(image(x), outH, outW, mode)));
       expectArraysClose(got, naiveResize(x, outH, outW, mode), 1e-5, `${mode} ${shape} -> ${outH}x${outW}`);
     });
   }
@@ -110,9 +115,9 @@ describe('resize2d as PyTorch F.interpolate(align_corners=False)', () => {
       [9, 11],
       [3, 4],
     ] as const) {
-      const got = tf.tidy(() => toArr(resize2d(tf.tensor(x.values, x.shape) as tf.Tensor4D, oh, ow, 'bilinear')));
+      const got = tf.tidy(() => toArr(resize2d(image(x), oh, ow, 'bilinear')));
       const want = await onCpu(() =>
-        tf.tidy(() => toArr(tf.image.resizeBilinear(tf.tensor(x.values, x.shape) as tf.Tensor4D, [oh, ow], false, true))),
+        tf.tidy(() => toArr(tf.image.resizeBilinear(image(x), [oh, ow], false, true))),
       );
       expectArraysClose(got, want, 1e-5, `${oh}x${ow}`);
     }
