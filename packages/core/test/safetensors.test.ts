@@ -81,12 +81,15 @@ describe('safetensors round trip', () => {
       [2 ** -26, 0], // below half of it
       [1 + 2 ** -11, 1], // tie, to even
       [1 + 3 * 2 ** -11, 1 + 2 ** -9], // tie, to even (up)
+      [65519, 65504], // rounds down to the largest half
+      [65520, Number.POSITIVE_INFINITY], // rounds up past it
+      [2 ** -14 - 2 ** -26, 2 ** -14], // a subnormal that rounds up to the smallest normal
       [70000, Number.POSITIVE_INFINITY],
       [-70000, Number.NEGATIVE_INFINITY],
     ];
     const t = tf.tensor1d([...cases.map(([v]) => v), Number.NaN]);
     const bytes = encodeSafetensors({ t }, { floatDType: 'F16' });
-    expect(readSafetensorsHeader(bytes).entries['t']).toMatchObject({ dtype: 'F16', offsets: [0, 22] });
+    expect(readSafetensorsHeader(bytes).entries['t']).toMatchObject({ dtype: 'F16', offsets: [0, 2 * (cases.length + 1)] });
     const back = decodeSafetensors(bytes);
     const values = back['t']!.dataSync();
     cases.forEach(([, want], i) => {
@@ -200,10 +203,9 @@ describe('safetensors: malformed files get a SafetensorsError naming the file an
 
   it('header length past the end of the file, including one claiming 2^40 bytes', () => {
     expectSafetensorsError(craft(one, f32(2), 500n), /header length 500 runs past the end/);
-    const started = performance.now();
+    // Refused from the length alone: allocating 2^40 bytes would have thrown a RangeError instead.
     expectSafetensorsError(craft('{}', new Uint8Array(0), 2n ** 40n), /header length 1099511627776 runs past the end/);
     expectSafetensorsError(craft('{}', new Uint8Array(0), 2n ** 64n - 1n), /runs past the end/);
-    expect(performance.now() - started).toBeLessThan(100);
   });
 
   it('every truncation of a valid file', () => {
