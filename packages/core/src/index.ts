@@ -1,5 +1,9 @@
 // @vitkit/core: isomorphic (imports only @tensorflow/tfjs-core).
-export * from './attention-maps.js';
+export * from './attention/block-transformer.js';
+export * from './attention/capture.js';
+export * from './attention/explain-blocks.js';
+export * from './attention/explainer.js';
+export * from './attention/rollout.js';
 export * from './backend.js';
 export * from './classifier.js';
 export * from './complexity.js';

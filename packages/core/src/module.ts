@@ -68,6 +68,14 @@ export class Module {
     return module;
   }
 
+  /** Swaps the child registered as `name` (a new classifier head, say); returns the old one for the caller to dispose. */
+  protected replaceModule(name: string, module: Module): Module {
+    const previous = this.childModules.get(name);
+    if (!previous) throw new Error(`${this.constructor.name} has no child '${name}' to replace`);
+    this.childModules.set(name, module);
+    return previous;
+  }
+
   private assertFreeName(name: string): void {
     if (this.paramSlots.has(name) || this.bufferSlots.has(name) || this.childModules.has(name)) {
       throw new Error(`${this.constructor.name}: '${name}' is registered twice`);

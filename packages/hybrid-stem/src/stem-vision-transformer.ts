@@ -27,6 +27,11 @@ import {
   type TokenEmbedder,
   TransformerBlock,
   truncNormal,
+  type AttentionExplainer,
+  type AttentionMapGroup,
+  type AttentionMapOptions,
+  type BlockTransformer,
+  explainBlockAttention,
 } from '@vitkit/core';
 import { ConvStem, type ConvStemConfig, convStemGrid } from './conv-stem.js';
 
@@ -67,7 +72,7 @@ export interface StemViTStages {
   logits: tf.Tensor;
 }
 
-export class StemViT extends ImageClassifier {
+export class StemViT extends ImageClassifier implements BlockTransformer, AttentionExplainer {
   readonly numClasses: number;
   readonly imgSize: [number, number];
   readonly options: Readonly<StemViTOptions>;
@@ -93,7 +98,7 @@ export class StemViT extends ImageClassifier {
     this.grid = this.patch_embed.gridSize(options.imgSize, options.imgSize);
     const tokens = this.grid[0] * this.grid[1];
     this.cls_token = options.classifier === 'pooled' ? null : this.addParameter('cls_token', tf.zeros([1, 1, c]));
-    this.pos_embed = this.addParameter('pos_embed', truncNormal([1, tokens + this.prefixTokens, c]));
+    this.pos_embed = this.addParameter('pos_embed', truncNormal([1, tokens + this.numPrefixTokens, c]));
     const dropPath = options.dropPathRate ?? 0;
     this.blocks = this.addModule(
       'blocks',
@@ -117,7 +122,7 @@ export class StemViT extends ImageClassifier {
   }
 
   /** 1 with a class token, 0 for the pooled classifier. */
-  get prefixTokens(): number {
+  get numPrefixTokens(): number {
     return this.cls_token ? 1 : 0;
   }
 
@@ -148,6 +153,11 @@ export class StemViT extends ImageClassifier {
     // pycls 'pooled' averages every token (there is no class token to leave out).
     const pooled = this.cls_token ? poolTokens(norm, 'token') : poolTokens(norm, 'avg', 0);
     return { stem, blocks, norm, logits: this.head.forward(pooled) };
+  }
+
+  /** Per-head class-token maps of one block, or the rollout through all of them (`vitkit attention`). */
+  explainAttention(x: tf.Tensor4D, options: AttentionMapOptions): { logits: tf.Tensor; groups: AttentionMapGroup[] } {
+    return explainBlockAttention(this, x, options);
   }
 
   complexity(): Cost {

@@ -3,8 +3,6 @@
 // reference adapter.
 import './register.js';
 
-export * from './attention-maps.js';
-export * from './attention-rollout.js';
 export * from './checkpoint.js';
 export * from './presets.js';
 export { optionsFromTimmKwargs, vitReferenceAdapter } from './reference-adapter.js';

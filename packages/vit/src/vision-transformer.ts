@@ -24,8 +24,12 @@ import {
   type TokenEmbedder,
   TransformerBlock,
   truncNormal,
+  type AttentionExplainer,
+  type AttentionMapGroup,
+  type AttentionMapOptions,
+  type BlockTransformer,
+  explainBlockAttention,
 } from '@vitkit/core';
-import { replaceChild } from './replace-child.js';
 
 /**
  * Builds the token embedder in front of the transformer (default: timm's
@@ -120,7 +124,7 @@ function patchEmbedding(c: VisionTransformerConfig): { cost: Cost; grid: [number
 /** Receives intermediate outputs keyed like timm's sub-modules (parity checks). */
 export type IntermediateRecorder = (name: string, t: tf.Tensor) => void;
 
-export class VisionTransformer extends ImageClassifier {
+export class VisionTransformer extends ImageClassifier implements BlockTransformer, AttentionExplainer {
   readonly config: VisionTransformerConfig;
   readonly imgSize: [number, number];
   numClasses: number;
@@ -211,7 +215,7 @@ export class VisionTransformer extends ImageClassifier {
     if (!Number.isInteger(numClasses) || numClasses < 0) throw new Error(`resetClassifier: numClasses must be a whole number >= 0 (got ${numClasses})`);
     const head = this.makeHead(numClasses, 'zeros');
     head.train(this.training);
-    replaceChild(this, 'head', head).dispose();
+    this.replaceModule('head', head).dispose();
     this.headLayer = head;
     this.numClasses = numClasses;
   }
@@ -275,6 +279,11 @@ export class VisionTransformer extends ImageClassifier {
   /** x: [B, H, W, C] NHWC -> logits [B, numClasses]. Call inside tf.tidy. */
   forward(x: tf.Tensor): tf.Tensor {
     return this.forwardHead(this.forwardFeatures(x));
+  }
+
+  /** Per-head class-token maps of one block, or the rollout through all of them (`vitkit attention`). */
+  explainAttention(x: tf.Tensor4D, options: AttentionMapOptions): { logits: tf.Tensor; groups: AttentionMapGroup[] } {
+    return explainBlockAttention(this, x, options);
   }
 
   complexity(): Cost {

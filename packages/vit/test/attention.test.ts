@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { expectClose } from '../../../test-utils/index.js';
-import { attentionRollout, forwardWithAttention, rolloutMap, rolloutMatrix, VisionTransformer } from '../src/index.js';
+import { attentionRollout, forwardWithAttention, rolloutMap, rolloutMatrix } from '@vitkit/core';
+import { VisionTransformer } from '../src/index.js';
 
 const options = { imgSize: 16, patchSize: 4, embedDim: 32, depth: 3, numHeads: 2, numClasses: 5 };
 
@@ -96,6 +97,25 @@ describe('attention rollout (Abnar & Zuidema 2020)', () => {
       expect(tf.min(rollout).dataSync()[0]).toBeGreaterThan(0);
     });
     tf.dispose([x, logits, rollout, ...attention]);
+    model.dispose();
+  });
+
+  it('explains attention for `vitkit attention`: class-token maps per head of a block, or the rollout', () => {
+    const model = new VisionTransformer(options).eval();
+    const x = tf.randomNormal([2, 16, 16, 3]) as tf.Tensor4D;
+    const last = model.explainAttention(x, {});
+    const { attention } = forwardWithAttention(model, x, { blocks: [2] });
+    expect(last.groups).toHaveLength(1);
+    expect(last.groups[0]!.maps.shape).toEqual([2, 2, 4, 4]);
+    expect(last.groups[0]!.title).toContain('block 2');
+    // The maps are the class token's row of block 2's probabilities, without its own column.
+    expectClose(last.groups[0]!.maps, tf.reshape(tf.slice(attention[0]!, [0, 0, 0, 1], [2, 2, 1, 16]), [2, 2, 4, 4]), 1e-6);
+    const first = model.explainAttention(x, { layer: -3 });
+    expect(first.groups[0]!.title).toContain('block 0');
+    const rolled = model.explainAttention(x, { rollout: true });
+    const { rollout } = attentionRollout(model, x);
+    expectClose(rolled.groups[0]!.maps, tf.reshape(rollout, [2, 1, 4, 4]), 1e-6);
+    tf.dispose([x, rollout, ...attention, ...[last, first, rolled].flatMap((r) => [r.logits, ...r.groups.map((g) => g.maps)])]);
     model.dispose();
   });
 });

@@ -5,8 +5,8 @@
 // renormalised; the layers' matrices are then multiplied from the first to the
 // last.
 import * as tf from '@tensorflow/tfjs-core';
-import { forwardWithAttention } from './attention-maps.js';
-import type { VisionTransformer } from './vision-transformer.js';
+import { forwardWithAttention } from './capture.js';
+import type { BlockTransformer } from './block-transformer.js';
 
 /** Rollout [B, N, N] of per-layer probabilities [B, heads, N, N] (first layer first); every row sums to 1. */
 export function rolloutMatrix(attention: tf.Tensor[]): tf.Tensor {
@@ -41,7 +41,7 @@ export function rolloutMap(attention: tf.Tensor[], options: { prefixTokens: numb
 }
 
 /** Logits and the attention rollout map [B, gh, gw] of every block of `model` for x [B, H, W, C] (the caller disposes both). */
-export function attentionRollout(model: VisionTransformer, x: tf.Tensor): { logits: tf.Tensor; rollout: tf.Tensor } {
+export function attentionRollout(model: BlockTransformer, x: tf.Tensor): { logits: tf.Tensor; rollout: tf.Tensor } {
   const { logits, attention } = forwardWithAttention(model, x);
   try {
     return { logits, rollout: rolloutMap(attention, { prefixTokens: model.numPrefixTokens, grid: model.grid }) };

@@ -2,7 +2,7 @@
 // switched on only for the blocks asked for and only during this call, so an
 // ordinary forward keeps nothing and pays nothing.
 import * as tf from '@tensorflow/tfjs-core';
-import type { VisionTransformer } from './vision-transformer.js';
+import type { BlockTransformer } from './block-transformer.js';
 
 export interface AttentionCapture {
   logits: tf.Tensor;
@@ -12,7 +12,7 @@ export interface AttentionCapture {
   attention: tf.Tensor[];
 }
 
-function chosenBlocks(model: VisionTransformer, blocks: number[] | 'all'): number[] {
+function chosenBlocks(model: BlockTransformer, blocks: number[] | 'all'): number[] {
   const depth = model.blocks.length;
   if (blocks === 'all') return [...Array(depth).keys()];
   for (const i of blocks) {
@@ -26,7 +26,7 @@ function chosenBlocks(model: VisionTransformer, blocks: number[] | 'all'): numbe
  * probabilities of `blocks` (default all). Only the returned tensors remain;
  * they outlive any enclosing tf.tidy, so the caller disposes them.
  */
-export function forwardWithAttention(model: VisionTransformer, x: tf.Tensor, options: { blocks?: number[] | 'all' } = {}): AttentionCapture {
+export function forwardWithAttention(model: BlockTransformer, x: tf.Tensor, options: { blocks?: number[] | 'all' } = {}): AttentionCapture {
   const blocks = chosenBlocks(model, options.blocks ?? 'all');
   const modules = blocks.map((i) => model.blocks.items[i]!.attn);
   for (const m of modules) m.captureAttention = true;
