@@ -92,7 +92,7 @@ class NpmVersionActions extends VersionActions {
 /** After every package.json is written, bring the workspace entries of the lockfile in line. */
 async function afterAllProjectsVersioned(cwd, { dryRun }) {
   if (dryRun) return { changedFiles: [], deletedFiles: [] };
-  execFileSync('npm', ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd, stdio: 'inherit' });
+  execFileSync('npm', ['install', '--package-lock-only', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd, stdio: 'inherit' });
   return { changedFiles: ['package-lock.json'], deletedFiles: [] };
 }
 
