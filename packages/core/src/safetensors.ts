@@ -8,6 +8,7 @@ import type { StateDict } from './module.js';
 export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'I64' | 'I32';
 
 const ITEM_SIZE: Record<SafetensorsDType, number> = { F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4 };
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** A header larger than this is not a model checkpoint (timm's largest are a few hundred KiB). */
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
@@ -192,6 +193,12 @@ export function encodeSafetensors(tensors: StateDict, options: EncodeOptions = {
   let pos = 8 + headerBytes.length;
   for (const { t, dtype, bytes } of plan) {
     const values = t.dataSync();
+    if (dtype === 'F32' && values instanceof Float32Array && LITTLE_ENDIAN_HOST) {
+      // The file is little-endian like the host: one copy instead of a DataView write per value (~100x faster).
+      out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), pos);
+      pos += bytes;
+      continue;
+    }
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       switch (dtype) {
