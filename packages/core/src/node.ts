@@ -11,3 +11,4 @@ export * from './node/data/dataset-spec.js';
 export * from './node/data/idx.js';
 export * from './node/data/image-folder.js';
 export * from './node/data/mnist.js';
+export * from './node/data-parallel.js';

@@ -1,0 +1,48 @@
+// One data-parallel replica (see data-parallel.ts): builds the model, then for
+// every step loads the shared weights, computes its share's gradients and
+// writes them into its shared gradient buffer.
+import { parentPort } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import { dropRng } from '../random.js';
+import { createModel } from '../registry.js';
+import { localGradients } from '../train/train-step.js';
+import { initBackend } from './backend.js';
+import type { WorkerInit, WorkerReply, WorkerStep } from './data-parallel.js';
+import './gradients.js';
+
+const port = parentPort!;
+const send = (m: WorkerReply) => port.postMessage(m);
+
+port.once('message', async (init: WorkerInit) => {
+  try {
+    await initBackend({ quiet: true });
+    for (const m of init.spec.imports) await import(m);
+    const model = createModel(init.spec.model, init.spec.options);
+    model.train();
+    const byName = new Map([...model.namedParameters(), ...model.namedBuffers()]);
+    const weights = new Float32Array(init.weights);
+    const grads = new Float32Array(init.grads);
+    const gradientFn = localGradients(model);
+    port.on('message', async (step: WorkerStep) => {
+      try {
+        for (const [name, offset, size] of init.layout) {
+          const v = byName.get(name)!;
+          tf.tidy(() => v.assign(tf.tensor(weights.subarray(offset, offset + size), v.shape)));
+        }
+        dropRng.setState(step.dropRngState);
+        const { loss, grads: g } = await gradientFn(step.batch, step.labelSmoothing);
+        for (const [name, offset] of init.layout) {
+          const t = g.get(name);
+          if (t) grads.set(t.dataSync() as Float32Array, offset);
+        }
+        tf.dispose([...g.values()]);
+        send({ loss });
+      } catch (e) {
+        send({ error: (e as Error).stack ?? String(e) });
+      }
+    });
+    send({ ready: true });
+  } catch (e) {
+    send({ error: (e as Error).stack ?? String(e) });
+  }
+});
