@@ -1,11 +1,14 @@
 import type { Command } from '../command.js';
 import { attention } from './attention.js';
+import { evalCommand } from './eval.js';
 import { info } from './info.js';
 import { inspect } from './inspect.js';
 import { models } from './models.js';
 import { parity } from './parity.js';
+import { predict } from './predict.js';
 import { table } from './table.js';
 import { throughput } from './throughput.js';
+import { train } from './train.js';
 
 /** Every `vitkit` subcommand, in the order `vitkit --help` lists them. */
-export const commands: Command[] = [models, table, parity, throughput, attention, inspect, info];
+export const commands: Command[] = [models, table, parity, train, evalCommand, predict, throughput, attention, inspect, info];
