@@ -5,6 +5,7 @@
 // batch 64, no augmentation for digits.
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import {
   createModel,
   createOptimizer,
@@ -254,7 +255,8 @@ export const train: Command = {
         epochs_done: result.progress.epoch,
         steps: result.progress.step,
         interrupted: result.interrupted,
-        checkpoint: result.checkpoint,
+        // A resumed run that was already complete trains nothing and keeps its last weights.
+        checkpoint: result.checkpoint ?? (resume ? join(out, 'model.safetensors') : null),
         backend: backend.backend,
         replicas: parallel?.replicas ?? 1,
         history: result.progress.history,
@@ -264,7 +266,7 @@ export const train: Command = {
         result.interrupted
           ? `interrupted after step ${result.progress.step}; resume with: vitkit train --model ${name} --dataset ${spec} --out ${out} --resume`
           : `${name} on ${spec}: top-1 ${pct(data.top1)}, top-5 ${pct(data.top5)} (${testSet.size} test images)`,
-        `${result.images} training images in ${result.seconds.toFixed(1)} s; weights: ${result.checkpoint ?? 'none saved'}`,
+        `${result.images} training images in ${result.seconds.toFixed(1)} s; weights: ${data.checkpoint ?? 'none saved'}`,
       ];
       return { ok: true, lines, data };
     } finally {
