@@ -1,0 +1,87 @@
+// The comparison's picture: top-1 accuracy against MACs per image (log scale),
+// one point per model with its spread over seeds, coloured by family.
+import type { ModelSummary } from './results.js';
+
+const FAMILY_COLOURS: Record<string, string> = {
+  vit: '#1f77b4',
+  'hybrid-stem': '#d62728',
+  cswin: '#2ca02c',
+  crossvit: '#9467bd',
+};
+
+const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** "Nice" tick values covering [lo, hi]. */
+function ticks(lo: number, hi: number, count: number): number[] {
+  const span = hi - lo || 1;
+  const raw = span / count;
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * 10 ** Math.floor(Math.log10(raw))).find((s) => s >= raw)!;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) out.push(Number(v.toPrecision(10)));
+  return out;
+}
+
+export function accuracyChartSvg(summaries: ModelSummary[], title: string): string {
+  const width = 720;
+  const height = 440;
+  const m = { left: 70, right: 30, top: 50, bottom: 60 };
+  const plotW = width - m.left - m.right;
+  const plotH = height - m.top - m.bottom;
+  const logMacs = summaries.map((s) => Math.log10(s.macs));
+  const xLo = Math.min(...logMacs) - 0.15;
+  const xHi = Math.max(...logMacs) + 0.15;
+  const accs = summaries.flatMap((s) => [100 * (s.top1Mean - s.top1Std), 100 * (s.top1Mean + s.top1Std)]);
+  const yLo = Math.max(0, Math.floor(Math.min(...accs) - 1));
+  const yHi = Math.min(100, Math.ceil(Math.max(...accs) + 1));
+  const x = (lm: number) => m.left + ((lm - xLo) / (xHi - xLo)) * plotW;
+  const y = (pct: number) => m.top + plotH - ((pct - yLo) / (yHi - yLo || 1)) * plotH;
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Arial, sans-serif">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="${width / 2}" y="28" text-anchor="middle" font-size="16">${escapeXml(title)}</text>`,
+    `<rect x="${m.left}" y="${m.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#444"/>`,
+  ];
+  for (const t of ticks(yLo, yHi, 6)) {
+    parts.push(
+      `<line x1="${m.left}" x2="${m.left + plotW}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/>`,
+      `<text x="${m.left - 8}" y="${y(t) + 4}" text-anchor="end" font-size="12">${t}</text>`,
+    );
+  }
+  // Ticks at round numbers of millions of MACs, placed on the log axis (thinned to at most ~8).
+  const xTicks = ticks(10 ** xLo / 1e6, 10 ** xHi / 1e6, 6).filter((t) => t > 0);
+  for (const t of xTicks) {
+    const e = Math.log10(t * 1e6);
+    parts.push(
+      `<line x1="${x(e)}" x2="${x(e)}" y1="${m.top + plotH}" y2="${m.top + plotH + 5}" stroke="#444"/>`,
+      `<text x="${x(e)}" y="${m.top + plotH + 20}" text-anchor="middle" font-size="12">${t}</text>`,
+    );
+  }
+  const families = [...new Set(summaries.map((s) => s.family))];
+  families.forEach((f, i) => {
+    const ly = m.top + 16 + i * 18;
+    parts.push(
+      `<circle cx="${m.left + 14}" cy="${ly - 4}" r="5" fill="${FAMILY_COLOURS[f] ?? '#555'}"/>`,
+      `<text x="${m.left + 24}" y="${ly}" font-size="12">${escapeXml(f)}</text>`,
+    );
+  });
+  parts.push(
+    `<text x="${m.left + plotW / 2}" y="${height - 15}" text-anchor="middle" font-size="13">MACs per image (millions, log scale)</text>`,
+    `<text transform="translate(18 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="13">top-1 accuracy (%)</text>`,
+  );
+  summaries.forEach((s, i) => {
+    const cx = x(Math.log10(s.macs));
+    const cy = y(100 * s.top1Mean);
+    const colour = FAMILY_COLOURS[s.family] ?? '#555';
+    if (s.top1Std > 0) {
+      parts.push(`<line x1="${cx}" x2="${cx}" y1="${y(100 * (s.top1Mean - s.top1Std))}" y2="${y(100 * (s.top1Mean + s.top1Std))}" stroke="${colour}" stroke-width="2"/>`);
+    }
+    // Alternate label sides so neighbouring points stay readable.
+    const dy = i % 2 === 0 ? -10 : 18;
+    parts.push(
+      `<circle cx="${cx}" cy="${cy}" r="6" fill="${colour}"/>`,
+      `<text x="${cx}" y="${cy + dy}" text-anchor="middle" font-size="12">${escapeXml(`${s.model} ${(100 * s.top1Mean).toFixed(2)}`)}</text>`,
+    );
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}
