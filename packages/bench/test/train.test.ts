@@ -109,4 +109,23 @@ describe('data-parallel gradients', () => {
       model.dispose();
     }
   });
+
+  it('run models with BatchNorm buffers (int32 num_batches_tracked) on the replicas', async () => {
+    const model = createModel('vitc_micro_32');
+    const parallel = await DataParallel.start(model, { model: 'vitc_micro_32', options: {}, imports: ['@vitkit/hybrid-stem'] }, 2);
+    try {
+      const batch = {
+        images: Float32Array.from({ length: 4 * 32 * 32 * 3 }, (_, i) => Math.cos(i)),
+        shape: [4, 32, 32, 3] as [number, number, number, number],
+        labels: Int32Array.from([0, 1, 2, 3]),
+      };
+      const { loss, grads } = await parallel.gradients(batch, 0);
+      expect(Number.isFinite(loss)).toBe(true);
+      expect(grads.size).toBe(model.namedParameters().length);
+      tf.dispose([...grads.values()]);
+    } finally {
+      await parallel.close();
+      model.dispose();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type Cost, DropPath, Dropout, Layer, LayerNorm, Linear, Module, sumCosts } from '@vitkit/core';
+import { CapturesAttention, type Cost, DropPath, Dropout, Layer, LayerNorm, Linear, scaledDotProductAttention, sumCosts } from '@vitkit/core';
 
 export interface CrossAttentionOptions {
   numHeads: number;
@@ -21,7 +21,7 @@ export interface CrossAttentionOptions {
  * [B, heads, N] (the class token's weights over itself and the other branch's
  * patch tokens) in `attention`; nothing is kept when it is off.
  */
-export class CrossAttention extends Module {
+export class CrossAttention extends CapturesAttention {
   readonly wq: Linear;
   readonly wk: Linear;
   readonly wv: Linear;
@@ -30,9 +30,6 @@ export class CrossAttention extends Module {
   readonly scale: number;
   private readonly attnDrop: Dropout;
   private readonly projDrop: Dropout;
-  captureAttention = false;
-  /** Probabilities of the last forward with `captureAttention` on; owned by this module. */
-  attention: tf.Tensor | null = null;
 
   constructor(
     readonly dim: number,
@@ -59,21 +56,13 @@ export class CrossAttention extends Module {
     const q = tf.reshape(this.wq.forward(tf.slice(x, [0, 0, 0], [b, 1, c])), [b, h, 1, d]);
     const k = tf.transpose(tf.reshape(this.wk.forward(x), [b, n, h, d]), [0, 2, 1, 3]);
     const v = tf.transpose(tf.reshape(this.wv.forward(x), [b, n, h, d]), [0, 2, 1, 3]);
-    const probabilities = tf.softmax(tf.mul(tf.matMul(q, k, false, true), this.scale), -1);
-    if (this.captureAttention) this.keepAttention(tf.reshape(probabilities, [b, h, n]));
-    const out = tf.matMul(this.attnDrop.forward(probabilities), v);
+    const { out, probabilities } = scaledDotProductAttention(q, k, v, {
+      dropout: this.attnDrop,
+      keepProbabilities: this.captureAttention,
+      scale: this.scale,
+    });
+    if (probabilities) this.keepAttention(tf.reshape(probabilities, [b, h, n]));
     return this.projDrop.forward(this.proj.forward(tf.reshape(out, [b, 1, c])));
-  }
-
-  private keepAttention(p: tf.Tensor): void {
-    this.attention?.dispose();
-    this.attention = tf.keep(p.clone());
-  }
-
-  override dispose(): void {
-    this.attention?.dispose();
-    this.attention = null;
-    super.dispose();
   }
 
   /** One query over `tokens` keys and values: wk and wv see every token, wq and proj only the query. */

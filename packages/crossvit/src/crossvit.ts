@@ -23,7 +23,6 @@ import {
   type TokenEmbedder,
   truncNormal,
 } from '@vitkit/core';
-import type { CrossAttention } from './cross-attention.js';
 import { MULTI_CONV_PATCH_SIZES, MultiConvPatchEmbed } from './multi-conv-patch-embed.js';
 import { MultiScaleBlock } from './multi-scale-block.js';
 import { ParameterList } from './parameter-list.js';
@@ -191,7 +190,7 @@ export class CrossViT extends ImageClassifier implements AttentionExplainer {
       const crossAttention = modules.map((stage) => stage.map((branch) => branch.map((m) => (m.attention as tf.Tensor).clone())));
       return { logits, crossAttention };
     } finally {
-      for (const m of all) release(m);
+      for (const m of all) m.releaseAttention();
     }
   }
 
@@ -270,10 +269,4 @@ export class CrossViT extends ImageClassifier implements AttentionExplainer {
     const stages = c.depth.map((stage) => MultiScaleBlock.cost({ dims: c.embedDim, depth: stage, mlpRatio: c.mlpRatio, qkvBias: c.qkvBias }, tokens));
     return sumCosts(...perBranch, ...stages);
   }
-}
-
-function release(m: CrossAttention): void {
-  m.captureAttention = false;
-  m.attention?.dispose();
-  m.attention = null;
 }

@@ -39,10 +39,6 @@ export function forwardWithAttention(model: BlockTransformer, x: tf.Tensor, opti
     });
     return { logits, blocks, attention };
   } finally {
-    for (const m of modules) {
-      m.captureAttention = false;
-      m.attention?.dispose();
-      m.attention = null;
-    }
+    for (const m of modules) m.releaseAttention();
   }
 }

@@ -15,20 +15,49 @@ export interface AttentionOptions {
 
 /**
  * Scaled dot-product attention over heads: q, k, v [B, H, N, D] -> [B, H, N, D],
- * with the probabilities [B, H, N, N] when asked for.
+ * with the probabilities [B, H, N, N] when asked for. `scale` defaults to
+ * head_dim^-0.5.
  */
 export function scaledDotProductAttention(
   q: tf.Tensor,
   k: tf.Tensor,
   v: tf.Tensor,
-  options: { dropout?: Dropout; keepProbabilities?: boolean } = {},
+  options: { dropout?: Dropout; keepProbabilities?: boolean; scale?: number } = {},
 ): { out: tf.Tensor; probabilities?: tf.Tensor } {
-  const headDim = q.shape[q.rank - 1]!;
-  const logits = batchMatMul(tf.mul(q, headDim ** -0.5), k, true);
+  const scale = options.scale ?? q.shape[q.rank - 1]! ** -0.5;
+  const logits = batchMatMul(tf.mul(q, scale), k, true);
   const probabilities = tf.softmax(logits, -1);
   const attended = options.dropout ? options.dropout.forward(probabilities) : probabilities;
   const out = batchMatMul(attended, v);
   return options.keepProbabilities ? { out, probabilities } : { out };
+}
+
+/**
+ * An attention module that can keep its probabilities: set `captureAttention`
+ * and the next forward leaves them in `attention` (owned by the module until
+ * taken); when off, nothing is kept and nothing is paid.
+ */
+export abstract class CapturesAttention extends Module {
+  captureAttention = false;
+  /** Probabilities of the last forward with `captureAttention` on. */
+  attention: tf.Tensor | null = null;
+
+  protected keepAttention(p: tf.Tensor): void {
+    this.attention?.dispose();
+    this.attention = tf.keep(p.clone());
+  }
+
+  /** Turns capture off and frees what it kept. */
+  releaseAttention(): void {
+    this.captureAttention = false;
+    this.attention?.dispose();
+    this.attention = null;
+  }
+
+  override dispose(): void {
+    this.releaseAttention();
+    super.dispose();
+  }
 }
 
 /**
@@ -37,15 +66,12 @@ export function scaledDotProductAttention(
  * forward's probabilities [B, heads, N, N] in `attention`; it costs nothing
  * when off.
  */
-export class MultiHeadSelfAttention extends Module {
+export class MultiHeadSelfAttention extends CapturesAttention {
   readonly qkv: Linear;
   readonly proj: Linear;
   readonly numHeads: number;
   private readonly attnDrop: Dropout;
   private readonly projDrop: Dropout;
-  captureAttention = false;
-  /** Probabilities of the last forward with `captureAttention` on; owned by this module. */
-  attention: tf.Tensor | null = null;
 
   constructor(
     readonly dim: number,
@@ -75,17 +101,6 @@ export class MultiHeadSelfAttention extends Module {
     if (probabilities) this.keepAttention(probabilities);
     const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [b, n, c]);
     return this.projDrop.forward(this.proj.forward(merged));
-  }
-
-  private keepAttention(p: tf.Tensor): void {
-    this.attention?.dispose();
-    this.attention = tf.keep(p.clone());
-  }
-
-  override dispose(): void {
-    this.attention?.dispose();
-    this.attention = null;
-    super.dispose();
   }
 
   static cost(dim: number, tokens: number, qkvBias = true): Cost {

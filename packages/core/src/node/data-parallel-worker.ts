@@ -27,7 +27,8 @@ port.once('message', async (init: WorkerInit) => {
       try {
         for (const [name, offset, size] of init.layout) {
           const v = byName.get(name)!;
-          tf.tidy(() => v.assign(tf.tensor(weights.subarray(offset, offset + size), v.shape)));
+          // Buffers keep their dtype (BatchNorm's num_batches_tracked is int32).
+          tf.tidy(() => v.assign(tf.tensor(weights.subarray(offset, offset + size), v.shape, v.dtype)));
         }
         dropRng.setState(step.dropRngState);
         const { loss, grads: g } = await gradientFn(step.batch, step.labelSmoothing);
