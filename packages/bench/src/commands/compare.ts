@@ -97,7 +97,6 @@ export const compare: Command = {
     await mkdir(join(out, 'runs'), { recursive: true });
     const resultsPath = join(out, 'results.json');
     const rows = readRows(resultsPath).filter((r) => r.dataset === dataset && models.includes(r.model) && r.seed < seeds);
-    const start = performance.now();
     const recipe = {
       models,
       dataset,
@@ -115,7 +114,7 @@ export const compare: Command = {
       machine: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
       vitkit: packageVersion('@vitkit/bench'),
     };
-    const report = () => writeReport(out, rows, { dataset, recipe, environment, seconds: (performance.now() - start) / 1000 });
+    const report = () => writeReport(out, rows, { dataset, recipe, environment });
     let interrupted = false;
     for (let seed = 0; seed < seeds && !interrupted; seed++) {
       for (const model of models) {

@@ -31,8 +31,8 @@ export function accuracyChartSvg(summaries: ModelSummary[], title: string): stri
   const xLo = Math.min(...logMacs) - 0.15;
   const xHi = Math.max(...logMacs) + 0.15;
   const accs = summaries.flatMap((s) => [100 * (s.top1Mean - s.top1Std), 100 * (s.top1Mean + s.top1Std)]);
-  const yLo = Math.max(0, Math.floor(Math.min(...accs) - 1));
-  const yHi = Math.min(100, Math.ceil(Math.max(...accs) + 1));
+  const yLo = Math.max(0, Math.floor(Math.min(...accs) - 4));
+  const yHi = Math.min(100, Math.ceil(Math.max(...accs) + 4));
   const x = (lm: number) => m.left + ((lm - xLo) / (xHi - xLo)) * plotW;
   const y = (pct: number) => m.top + plotH - ((pct - yLo) / (yHi - yLo || 1)) * plotH;
   const parts: string[] = [
@@ -68,20 +68,20 @@ export function accuracyChartSvg(summaries: ModelSummary[], title: string): stri
     `<text x="${m.left + plotW / 2}" y="${height - 15}" text-anchor="middle" font-size="13">MACs per image (millions, log scale)</text>`,
     `<text transform="translate(18 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="13">top-1 accuracy (%)</text>`,
   );
-  summaries.forEach((s, i) => {
+  for (const s of summaries) {
     const cx = x(Math.log10(s.macs));
     const cy = y(100 * s.top1Mean);
     const colour = FAMILY_COLOURS[s.family] ?? '#555';
     if (s.top1Std > 0) {
       parts.push(`<line x1="${cx}" x2="${cx}" y1="${y(100 * (s.top1Mean - s.top1Std))}" y2="${y(100 * (s.top1Mean + s.top1Std))}" stroke="${colour}" stroke-width="2"/>`);
     }
-    // Alternate label sides so neighbouring points stay readable.
-    const dy = i % 2 === 0 ? -10 : 18;
+    // Labels beside the point, on the side with more room.
+    const right = cx < m.left + 0.65 * plotW;
     parts.push(
       `<circle cx="${cx}" cy="${cy}" r="6" fill="${colour}"/>`,
-      `<text x="${cx}" y="${cy + dy}" text-anchor="middle" font-size="12">${escapeXml(`${s.model} ${(100 * s.top1Mean).toFixed(2)}`)}</text>`,
+      `<text x="${right ? cx + 10 : cx - 10}" y="${cy + 4}" text-anchor="${right ? 'start' : 'end'}" font-size="12">${escapeXml(`${s.model} ${(100 * s.top1Mean).toFixed(2)}`)}</text>`,
     );
-  });
+  }
   parts.push('</svg>');
   return parts.join('\n');
 }

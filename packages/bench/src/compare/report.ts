@@ -11,8 +11,6 @@ export interface ReportContext {
   dataset: string;
   recipe: Record<string, unknown>;
   environment: Record<string, unknown>;
-  /** Seconds for the whole comparison so far. */
-  seconds: number;
 }
 
 const pct = (x: number) => (100 * x).toFixed(2);
@@ -47,7 +45,7 @@ export function reportMarkdown(rows: CompareRow[], summaries: ModelSummary[], ct
     '## Environment',
     '',
     ...Object.entries(ctx.environment).map(([k, v]) => `- ${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`),
-    `- wall time of the comparison: ${(ctx.seconds / 60).toFixed(1)} min`,
+    `- training and evaluation time of all runs: ${(rows.reduce((t, r) => t + r.train_seconds, 0) / 60).toFixed(1)} min`,
     '',
   ];
   return lines.join('\n');
