@@ -47,6 +47,7 @@ export * from './train/optimizer.js';
 export * from './train/progress.js';
 export * from './train/schedule.js';
 export * from './train/sgd.js';
+export * from './train/slot-optimizer.js';
 export * from './train/train-step.js';
 export * from './train/weight-decay.js';
 export * from './data/crop.js';

@@ -2,8 +2,8 @@
 // computed as torch.optim.AdamW: p *= 1 - lr*wd (decay params only), then
 // p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps).
 import * as tf from '@tensorflow/tfjs-core';
-import { MomentSlots } from './moments.js';
-import type { Optimizer, OptimizerState, ParamSet } from './optimizer.js';
+import type { ParamSet } from './optimizer.js';
+import { SlotOptimizer } from './slot-optimizer.js';
 
 export interface AdamWOptions {
   weightDecay?: number;
@@ -12,27 +12,22 @@ export interface AdamWOptions {
   eps?: number;
 }
 
-export class AdamW implements Optimizer {
+export class AdamW extends SlotOptimizer {
   readonly kind = 'adamw';
   readonly weightDecay: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
-  private t = 0;
-  private readonly slots = new MomentSlots(['exp_avg', 'exp_avg_sq']);
 
   constructor(
-    private readonly paramSet: ParamSet,
+    paramSet: ParamSet,
     options: AdamWOptions = {},
   ) {
+    super(paramSet, ['exp_avg', 'exp_avg_sq']);
     this.weightDecay = options.weightDecay ?? 0.05;
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
     this.eps = options.eps ?? 1e-8;
-  }
-
-  get step(): number {
-    return this.t;
   }
 
   apply(grads: ReadonlyMap<string, tf.Tensor>, lr: number): void {
@@ -62,22 +57,7 @@ export class AdamW implements Optimizer {
     });
   }
 
-  getState(): OptimizerState {
-    return {
-      kind: this.kind,
-      step: this.t,
-      hyper: { weightDecay: this.weightDecay, beta1: this.beta1, beta2: this.beta2, eps: this.eps },
-      tensors: this.slots.toStateDict(),
-    };
-  }
-
-  setState(state: OptimizerState): void {
-    if (state.kind !== this.kind) throw new Error(`optimizer state is for '${state.kind}', not '${this.kind}'`);
-    this.slots.load(state.tensors, new Map(this.paramSet.params));
-    this.t = state.step;
-  }
-
-  dispose(): void {
-    this.slots.dispose();
+  protected hyper(): Record<string, number | boolean> {
+    return { weightDecay: this.weightDecay, beta1: this.beta1, beta2: this.beta2, eps: this.eps };
   }
 }

@@ -2,8 +2,8 @@
 // (added to the gradient, decay params only), buf = momentum*buf + g, and
 // Nesterov uses g + momentum*buf.
 import * as tf from '@tensorflow/tfjs-core';
-import { MomentSlots } from './moments.js';
-import type { Optimizer, OptimizerState, ParamSet } from './optimizer.js';
+import type { ParamSet } from './optimizer.js';
+import { SlotOptimizer } from './slot-optimizer.js';
 
 export interface SgdOptions {
   momentum?: number;
@@ -11,25 +11,20 @@ export interface SgdOptions {
   nesterov?: boolean;
 }
 
-export class Sgd implements Optimizer {
+export class Sgd extends SlotOptimizer {
   readonly kind = 'sgd';
   readonly momentum: number;
   readonly weightDecay: number;
   readonly nesterov: boolean;
-  private t = 0;
-  private readonly slots = new MomentSlots(['momentum_buffer']);
 
   constructor(
-    private readonly paramSet: ParamSet,
+    paramSet: ParamSet,
     options: SgdOptions = {},
   ) {
+    super(paramSet, ['momentum_buffer']);
     this.momentum = options.momentum ?? 0.9;
     this.weightDecay = options.weightDecay ?? 0;
     this.nesterov = options.nesterov ?? false;
-  }
-
-  get step(): number {
-    return this.t;
   }
 
   apply(grads: ReadonlyMap<string, tf.Tensor>, lr: number): void {
@@ -53,22 +48,7 @@ export class Sgd implements Optimizer {
     });
   }
 
-  getState(): OptimizerState {
-    return {
-      kind: this.kind,
-      step: this.t,
-      hyper: { momentum: this.momentum, weightDecay: this.weightDecay, nesterov: this.nesterov },
-      tensors: this.slots.toStateDict(),
-    };
-  }
-
-  setState(state: OptimizerState): void {
-    if (state.kind !== this.kind) throw new Error(`optimizer state is for '${state.kind}', not '${this.kind}'`);
-    this.slots.load(state.tensors, new Map(this.paramSet.params));
-    this.t = state.step;
-  }
-
-  dispose(): void {
-    this.slots.dispose();
+  protected hyper(): Record<string, number | boolean> {
+    return { momentum: this.momentum, weightDecay: this.weightDecay, nesterov: this.nesterov };
   }
 }
