@@ -32,4 +32,22 @@ describe('TransformerBlock against timm (vit_tiny fixture)', () => {
     expect(block.numParams()).toBe(TransformerBlock.cost(64, 65, { mlpRatio: 4 }).params);
     block.dispose();
   });
+
+  it("frees each block's intermediates when it returns: peak memory does not grow with depth", async () => {
+    const peakOf = async (depth: number) => {
+      const blocks = Array.from({ length: depth }, () => new TransformerBlock(64, { numHeads: 2, mlpRatio: 4, eps: 1e-6 }).eval());
+      const x = tf.randomNormal([4, 65, 64]);
+      const profile = await tf.profile(() => {
+        const y = tf.tidy(() => blocks.reduce((h, b) => b.forward(h), x));
+        y.dispose();
+      });
+      x.dispose();
+      for (const b of blocks) b.dispose();
+      return profile.peakBytes;
+    };
+    const shallow = await peakOf(2);
+    const deep = await peakOf(8);
+    // Without a scope per block, 8 blocks hold about 4x the intermediates of 2.
+    expect(deep / shallow).toBeLessThan(1.3);
+  });
 });

@@ -54,8 +54,13 @@ export class TransformerBlock extends Layer {
 
   /** x: [B, N, C] -> [B, N, C]. */
   forward(x: tf.Tensor): tf.Tensor {
-    const h = tf.add(x, this.dropPath.forward(this.attn.forward(this.norm1.forward(x))));
-    return tf.add(h, this.dropPath.forward(this.mlp.forward(this.norm2.forward(h))));
+    // A scope per block frees its intermediates as soon as it returns: tensors the
+    // backward pass needs are kept by the gradient tape, the rest would otherwise
+    // live until the caller's tidy ends (all blocks' worth at once).
+    return tf.tidy(() => {
+      const h = tf.add(x, this.dropPath.forward(this.attn.forward(this.norm1.forward(x))));
+      return tf.add(h, this.dropPath.forward(this.mlp.forward(this.norm2.forward(h))));
+    });
   }
 
   static cost(dim: number, tokens: number, options: { mlpRatio?: number; mlpHidden?: number; qkvBias?: boolean }): Cost {
