@@ -33,6 +33,7 @@ export * from './random.js';
 export * from './reference.js';
 export * from './registry.js';
 export * from './safetensors.js';
+export * from './wasm-kernels.js';
 export * from './data/batch.js';
 export * from './train/adamw.js';
 export * from './train/batch-source.js';

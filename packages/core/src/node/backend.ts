@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BackendInfo, backendInfo } from '../backend.js';
+import { patchWasmKernels } from '../wasm-kernels.js';
 
 export type BackendChoice = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -42,6 +43,7 @@ async function tryTensorflow(fallbacks: string[]): Promise<string | null> {
 async function tryWasm(fallbacks: string[]): Promise<boolean> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
+    patchWasmKernels();
     if (await tf.setBackend('wasm')) return true;
     fallbacks.push('@tensorflow/tfjs-backend-wasm: backend did not initialise');
   } catch (e) {
