@@ -1,26 +1,26 @@
+// An image file as a model sees it at evaluation: decoded, resized and centre
+// cropped by the model's cropPct and interpolation, channels matched, and
+// normalised with its mean/std; the same pipeline `vitkit eval` runs.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelDefaults } from '@vitkit/core';
-import sharp from 'sharp';
+import { derivedRng, evalTransform, type ModelDefaults, normalize } from '@vitkit/core';
+import { decodeImage } from '@vitkit/core/node';
 import { InputError } from './args.js';
+import { modelInput } from './commands/train.js';
 
-/** An image file resized (cover, centre) to the model's input: RGB bytes for drawing and the normalised NHWC batch of one. */
+/** The normalised batch of one [1, size, size, C], and the cropped image as RGB bytes for drawing. */
 export async function loadImageForModel(path: string, defaults: ModelDefaults, size: number): Promise<{ rgb: Uint8Array; x: tf.Tensor4D }> {
-  let rgb: Uint8Array;
-  try {
-    const { data } = await sharp(path).resize(size, size, { fit: 'cover' }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    rgb = new Uint8Array(data);
-  } catch (e) {
-    throw new InputError(`${path}: cannot decode the image (${(e as Error).message})`);
-  }
-  const c = defaults.inChannels;
-  const values = new Float32Array(size * size * c);
+  const decoded = await decodeImage(path).catch((e: Error) => {
+    throw new InputError(e.message);
+  });
+  const input = modelInput(defaults, size);
+  const image = evalTransform(null, input)(decoded, derivedRng(0));
+  const x = tf.tensor4d(normalize(image, defaults.mean, defaults.std), [1, size, size, input.inChannels]);
+  const rgb = new Uint8Array(size * size * 3);
   for (let i = 0; i < size * size; i++) {
-    if (c === 1) {
-      const grey = (0.299 * rgb[i * 3]! + 0.587 * rgb[i * 3 + 1]! + 0.114 * rgb[i * 3 + 2]!) / 255;
-      values[i] = (grey - defaults.mean[0]) / defaults.std[0];
-    } else {
-      for (let k = 0; k < 3; k++) values[i * 3 + k] = (rgb[i * 3 + k]! / 255 - defaults.mean[k]!) / defaults.std[k]!;
+    for (let k = 0; k < 3; k++) {
+      const v = image.data[i * image.channels + (image.channels === 1 ? 0 : k)]!;
+      rgb[i * 3 + k] = Math.min(255, Math.max(0, Math.round(v)));
     }
   }
-  return { rgb, x: tf.tensor4d(values, [1, size, size, c]) };
+  return { rgb, x };
 }

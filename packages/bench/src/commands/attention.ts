@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { canExplainAttention, createModel, getModelEntry, getReferenceAdapter } from '@vitkit/core';
+import { canExplainAttention, getModelEntry, getReferenceAdapter } from '@vitkit/core';
 import { initBackend, loadSafetensors, writeFileAtomic } from '@vitkit/core/node';
 import { InputError, UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { loadImageForModel } from '../image-input.js';
 import '../register-models.js';
 import { renderHeatmaps } from '../render/heatmap.js';
+import { buildModel } from './train.js';
 
 export const attention: Command = {
   name: 'attention',
@@ -30,13 +31,8 @@ export const attention: Command = {
     if (!name || !imagePath || !out) throw new UsageError('attention needs --model, --image and --out');
     if (options['rollout'] && options['layer'] !== undefined) throw new UsageError('choose one of --layer and --rollout');
     await initBackend({ quiet: true });
-    let entry: ReturnType<typeof getModelEntry>;
-    try {
-      entry = getModelEntry(name);
-    } catch (e) {
-      throw new InputError((e as Error).message);
-    }
-    const model = createModel(name);
+    const model = buildModel(name, {});
+    const entry = getModelEntry(name);
     try {
       if (!canExplainAttention(model)) {
         throw new InputError(`${name}: family '${entry.defaults.family}' has no class-token attention to draw`);

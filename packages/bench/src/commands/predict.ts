@@ -1,12 +1,12 @@
 // `vitkit predict`: the top-5 classes of image files under saved weights,
 // with the model's evaluation preprocessing (resize, centre crop by cropPct, mean/std).
 import * as tf from '@tensorflow/tfjs-core';
-import { derivedRng, evalTransform, getModelEntry, normalize } from '@vitkit/core';
-import { decodeImage, initBackend } from '@vitkit/core/node';
+import { getModelEntry } from '@vitkit/core';
+import { initBackend } from '@vitkit/core/node';
 import { InputError, UsageError } from '../args.js';
 import type { Command } from '../command.js';
+import { loadImageForModel } from '../image-input.js';
 import { loadTrainedModel, resolveWeights } from './eval.js';
-import { modelInput } from './train.js';
 import '../register-models.js';
 
 export interface Prediction {
@@ -41,22 +41,17 @@ export const predict: Command = {
       throw new InputError(`${classes.length} class names for a model with ${model.numClasses} classes`);
     }
     const entry = getModelEntry(name);
-    const input = modelInput(entry.defaults, model.imgSize[0]);
-    const transform = evalTransform(null, input);
     const k = Math.min(options['top'] as number, model.numClasses);
     model.eval();
     const predictions: Prediction[] = [];
     try {
       for (const path of positionals) {
-        const image = await decodeImage(path).catch((e: Error) => {
-          throw new InputError(e.message);
-        });
-        const pixels = normalize(transform(image, derivedRng(0)), entry.defaults.mean, entry.defaults.std);
+        const { x } = await loadImageForModel(path, entry.defaults, model.imgSize[0]);
         const { values, indices } = tf.tidy(() => {
-          const probs = tf.softmax(model.forward(tf.tensor4d(pixels, [1, input.imgSize, input.imgSize, input.inChannels])));
-          const top = tf.topk(probs, k);
+          const top = tf.topk(tf.softmax(model.forward(x)), k);
           return { values: top.values.dataSync(), indices: top.indices.dataSync() };
         });
+        x.dispose();
         predictions.push({
           image: path,
           top: Array.from(indices, (index, i) => ({ index, label: classes[index]!, probability: values[i]! })),

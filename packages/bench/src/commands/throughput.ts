@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createModel, createOptimizer, getModelEntry, type ImageClassifier, localGradients, trainStep } from '@vitkit/core';
+import { createOptimizer, getModelEntry, localGradients, trainStep } from '@vitkit/core';
 import { initBackend } from '@vitkit/core/node';
-import { InputError, type ParsedOptions, UsageError } from '../args.js';
+import { type ParsedOptions, UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { textTable } from '../format.js';
 import '../register-models.js';
 import { medianSeconds } from '../timing.js';
+import { buildModel } from './train.js';
 
 export interface ThroughputCase {
   model: string;
@@ -21,22 +22,13 @@ export interface ThroughputCase {
   backend: string;
 }
 
-function buildModel(name: string, options: ParsedOptions): ImageClassifier {
-  const overrides: Record<string, unknown> = {};
-  if (options['img-size'] !== undefined) overrides['imgSize'] = options['img-size'];
-  if (options['patch-size'] !== undefined) overrides['patchSize'] = options['patch-size'];
-  if (options['num-classes'] !== undefined) overrides['numClasses'] = options['num-classes'];
-  try {
-    getModelEntry(name);
-    return createModel(name, overrides);
-  } catch (e) {
-    throw new InputError((e as Error).message);
-  }
-}
-
 /** Times inference or AdamW training steps of one model on a random batch. */
 export async function measureThroughput(name: string, options: ParsedOptions, backend: string): Promise<ThroughputCase> {
-  const model = buildModel(name, options);
+  const model = buildModel(name, {
+    imgSize: options['img-size'] as number | undefined,
+    patchSize: options['patch-size'] as number | undefined,
+    numClasses: options['num-classes'] as number | undefined,
+  });
   const batch = options['batch'] as number;
   const train = Boolean(options['train']);
   const [h, w] = model.imgSize;

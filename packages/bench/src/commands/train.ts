@@ -50,7 +50,7 @@ export function modelInput(defaults: ModelDefaults, imgSize?: number): ModelInpu
 }
 
 /** Builds a registered model; unknown names and bad options are input errors (exit 1). */
-export function buildModel(name: string, options: { numClasses?: number; imgSize?: number; dropPathRate?: number }): ImageClassifier {
+export function buildModel(name: string, options: Record<string, number | undefined>): ImageClassifier {
   const create: Record<string, number> = {};
   for (const [k, v] of Object.entries(options)) if (v !== undefined) create[k] = v;
   try {
