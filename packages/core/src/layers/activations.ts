@@ -1,14 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { geluExact } from '../ops/gelu.js';
 import { Layer } from './layer.js';
 
-/** GELU: the exact erf form (every reference model here) or the tanh approximation. */
+/**
+ * GELU: the exact erf form (every reference model here; one custom-gradient op
+ * that saves only x) or the tanh approximation (plain autograd).
+ */
 export function gelu(x: tf.Tensor, approximate: 'none' | 'tanh' = 'none'): tf.Tensor {
+  if (approximate === 'none') return geluExact(x);
   return tf.tidy(() => {
-    if (approximate === 'tanh') {
-      const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
-      return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
-    }
-    return tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+    const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+    return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
   });
 }
 
