@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Cost } from '../complexity.js';
+import { layerNorm } from '../ops/layer-norm.js';
 import { Layer } from './layer.js';
 
 /**
  * LayerNorm over the last axis. `eps` has no default on purpose: the references
  * differ (1e-6 in timm's ViT and CrossViT, 1e-5 in CSWin and pycls), and tfjs-layers'
- * 1e-3 would silently break parity.
+ * 1e-3 would silently break parity. One custom-gradient op (ops/layer-norm.ts).
  */
 export class LayerNorm extends Layer {
   readonly weight: tf.Variable;
@@ -21,11 +22,7 @@ export class LayerNorm extends Layer {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const { mean, variance } = tf.moments(x, -1, true);
-      const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps)));
-      return tf.add(tf.mul(normed, this.weight), this.bias);
-    });
+    return layerNorm(x, this.weight, this.bias, this.eps);
   }
 
   static cost(dim: number): Cost {
