@@ -24,8 +24,11 @@ function splitBatch(x: tf.Tensor, batch: number, rows: number, cols: number, tra
   return out;
 }
 
-/** a: [..., M, K] (or [..., K, M] with transposeA), b: [..., K, N] (or [..., N, K]); same leading dims. */
-function rawBatchMatMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
+/**
+ * a: [..., M, K] (or [..., K, M] with transposeA), b: [..., K, N] (or [..., N, K]); same leading dims.
+ * Not differentiable: for use inside custom gradients (forward and backward).
+ */
+export function rawBatchMatMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
   const [ar0, ac0] = a.shape.slice(-2) as [number, number];
   const n0 = transposeB ? b.shape[b.rank - 2]! : b.shape[b.rank - 1]!;
   const slowKernelFaster = ar0 * ac0 * n0 < MIN_SPLIT_MACS;
