@@ -29,14 +29,16 @@ export function attentionCore(
     if (keepProbabilities) capture.probabilities = tf.keep(p);
     return {
       value: rawBatchMatMul(p, vt, false, false),
-      gradFunc: (dy, saved) => {
-        const [qs, ks, vs, ps] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-        const dOut = dy as tf.Tensor;
-        const dv = rawBatchMatMul(ps, dOut, true, false);
-        const dp = rawBatchMatMul(dOut, vs, false, true);
-        const ds = tf.mul(tf.mul(ps, tf.sub(dp, tf.sum(tf.mul(dp, ps), -1, true))), scale);
-        return [rawBatchMatMul(ds, ks, false, false), rawBatchMatMul(ds, qs, true, false), dv];
-      },
+      // tfjs runs a custom gradient in the scope of the whole backward pass: tidy, or its temporaries live until the end.
+      gradFunc: (dy, saved) =>
+        tf.tidy(() => {
+          const [qs, ks, vs, ps] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+          const dOut = dy as tf.Tensor;
+          const dv = rawBatchMatMul(ps, dOut, true, false);
+          const dp = rawBatchMatMul(dOut, vs, false, true);
+          const ds = tf.mul(tf.mul(ps, tf.sub(dp, tf.sum(tf.mul(dp, ps), -1, true))), scale);
+          return [rawBatchMatMul(ds, ks, false, false), rawBatchMatMul(ds, qs, true, false), dv];
+        }),
     };
   }) as (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => tf.Tensor;
   const out = op(q, k, v);

@@ -20,12 +20,14 @@ const geluErf = tf.customGrad((x, save) => {
   const value = tf.mul(tf.mul(0.5, xt), tf.add(1, tf.erf(tf.mul(xt, Math.SQRT1_2))));
   return {
     value,
-    gradFunc: (dy, saved) => {
-      const [xs] = saved as [tf.Tensor];
-      // d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi).
-      const density = tf.mul(tf.exp(tf.mul(tf.square(xs), -0.5)), INV_SQRT_2PI);
-      return tf.mul(dy as tf.Tensor, tf.add(normalCdf(xs), tf.mul(xs, density)));
-    },
+    // tfjs runs a custom gradient in the scope of the whole backward pass: tidy, or its temporaries live until the end.
+    gradFunc: (dy, saved) =>
+      tf.tidy(() => {
+        const [xs] = saved as [tf.Tensor];
+        // d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi).
+        const density = tf.mul(tf.exp(tf.mul(tf.square(xs), -0.5)), INV_SQRT_2PI);
+        return tf.mul(dy as tf.Tensor, tf.add(normalCdf(xs), tf.mul(xs, density)));
+      }),
   };
 }) as (x: tf.Tensor) => tf.Tensor;
 

@@ -21,15 +21,17 @@ function normalizeRows(eps: number): (x: tf.Tensor, weight: tf.Tensor, bias: tf.
       (save as tf.GradSaveFunc)([normed, rstd, gamma]);
       return {
         value: tf.add(tf.mul(normed, gamma), bias as tf.Tensor1D),
-        gradFunc: (dy, saved) => {
-          const [xhat, rs, g] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
-          const d = dy as tf.Tensor2D;
-          // dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = dy gamma.
-          const dxhat = tf.mul(d, g);
-          const centred = tf.sub(dxhat, tf.mean(dxhat, -1, true));
-          const dx = tf.mul(rs, tf.sub(centred, tf.mul(xhat, tf.mean(tf.mul(dxhat, xhat), -1, true))));
-          return [dx, tf.sum(tf.mul(d, xhat), 0), tf.sum(d, 0)];
-        },
+        // tfjs runs a custom gradient in the scope of the whole backward pass: tidy, or its temporaries live until the end.
+        gradFunc: (dy, saved) =>
+          tf.tidy(() => {
+            const [xhat, rs, g] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+            const d = dy as tf.Tensor2D;
+            // dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = dy gamma.
+            const dxhat = tf.mul(d, g);
+            const centred = tf.sub(dxhat, tf.mean(dxhat, -1, true));
+            const dx = tf.mul(rs, tf.sub(centred, tf.mul(xhat, tf.mean(tf.mul(dxhat, xhat), -1, true))));
+            return [dx, tf.sum(tf.mul(d, xhat), 0), tf.sum(d, 0)];
+          }),
       };
     }) as (x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor) => tf.Tensor;
     cache.set(eps, f);
