@@ -93,16 +93,18 @@ const conv2dValid = (stride: Pair) =>
     const value = tf.conv2d(xi, wi, stride, 'valid');
     return {
       value,
-      gradFunc: (dy, saved) => {
-        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
-        const g = dy as tf.Tensor4D;
-        const [kh, kw, ci, co] = ws.shape;
-        const [b, outH, outW] = g.shape;
-        const dx = tf.conv2dTranspose(g, ws, xs.shape, stride, 'valid');
-        const cols = tf.reshape(im2col(xs, kh, kw, stride, outH, outW), [b * outH * outW, kh * kw * ci]);
-        const dw = tf.reshape(tf.matMul(tf.transpose(cols), tf.reshape(g, [b * outH * outW, co])), [kh, kw, ci, co]);
-        return [dx, dw];
-      },
+      // In a tidy: tfjs calls custom gradients in the scope of the whole backward pass.
+      gradFunc: (dy, saved) =>
+        tf.tidy(() => {
+          const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+          const g = dy as tf.Tensor4D;
+          const [kh, kw, ci, co] = ws.shape;
+          const [b, outH, outW] = g.shape;
+          const dx = tf.conv2dTranspose(g, ws, xs.shape, stride, 'valid');
+          const cols = tf.reshape(im2col(xs, kh, kw, stride, outH, outW), [b * outH * outW, kh * kw * ci]);
+          const dw = tf.reshape(tf.matMul(tf.transpose(cols), tf.reshape(g, [b * outH * outW, co])), [kh, kw, ci, co]);
+          return [dx, dw];
+        }),
     };
   });
 
@@ -114,7 +116,8 @@ const depthwiseValid = (stride: Pair) =>
     const value = tf.depthwiseConv2d(xi, wi, stride, 'valid');
     return {
       value,
-      gradFunc: (dy, saved) => {
+      gradFunc: (dy, saved) =>
+        tf.tidy(() => {
         const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
         const [kh, kw, c, m] = ws.shape;
         const [b, outH, outW] = dy.shape as number[];
@@ -134,7 +137,7 @@ const depthwiseValid = (stride: Pair) =>
           }
         }
         return [dx!, tf.reshape(tf.stack(dws), [kh, kw, c, m])];
-      },
+        }),
     };
   });
 
