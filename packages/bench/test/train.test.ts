@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Prediction } from '../src/commands/predict.js';
 import '../src/register-models.js';
+import { maxAbsDiff } from '../../../test-utils/index.js';
 import { vitkit } from './cli-helpers.js';
 
 let dir: string;
@@ -104,6 +105,38 @@ describe('data-parallel gradients', () => {
         expect(diff, name).toBeLessThan(1e-5);
       }
       tf.dispose([...whole.grads.values(), ...split.grads.values()]);
+    } finally {
+      await parallel.close();
+      model.dispose();
+    }
+  });
+
+  it('predicts with the replicas: the same logits as one forward pass, in order, with the weights of the last sync', async () => {
+    const model = createModel('vit_micro_32');
+    const parallel = await DataParallel.start(model, { model: 'vit_micro_32', options: {}, imports: ['@vitkit/vit'] }, 2);
+    try {
+      const images = Float32Array.from({ length: 5 * 32 * 32 * 3 }, (_, i) => Math.sin(i / 7));
+      const shape: [number, number, number, number] = [5, 32, 32, 3];
+      const whole = () => tf.tidy(() => model.forward(tf.tensor4d(images, shape)));
+      model.train();
+      const [expected, got] = [whole(), await parallel.predict(images.slice(), shape)];
+      expect(model.training).toBe(true);
+      expect(got.shape).toEqual([5, 10]);
+      expect(maxAbsDiff(got, expected)).toBeLessThan(1e-5);
+      // Changed weights reach the workers only through syncWeights.
+      const bias = model.namedParameters().find(([n]) => n === 'head.bias')![1];
+      bias.assign(tf.add(bias, 1));
+      const stale = await parallel.predict(images.slice(), shape);
+      parallel.syncWeights();
+      const fresh = await parallel.predict(images.slice(), shape);
+      const shifted = whole();
+      expect(maxAbsDiff(fresh, shifted)).toBeLessThan(1e-5);
+      // Rows 3..4 come from the worker (the main thread takes the first share, 3 of 5).
+      const [staleRows, oldRows] = tf.tidy(() => [tf.slice(stale, [3, 0], [2, 10]), tf.slice(expected, [3, 0], [2, 10])]);
+      expect(maxAbsDiff(staleRows!, oldRows!)).toBeLessThan(1e-5);
+      tf.dispose([staleRows!, oldRows!]);
+      tf.dispose([expected, got, stale, fresh, shifted]);
+      expect(parallel.workerHeapBytes).toBeGreaterThan(0);
     } finally {
       await parallel.close();
       model.dispose();

@@ -3,11 +3,12 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { evaluate, getModelEntry, type ImageClassifier } from '@vitkit/core';
-import { CHECKPOINT_FILE, DATASET_SPEC_HELP, initBackend, loadSafetensors } from '@vitkit/core/node';
+import { CHECKPOINT_FILE, type DataParallel, DATASET_SPEC_HELP, initBackend, loadSafetensors } from '@vitkit/core/node';
 import { InputError, UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { buildModel, evalLoader, modelInput, openSplit } from './train.js';
 import '../register-models.js';
+import { evalOnReplicas, replicaCount, startReplicas, WORKERS_OPTION } from '../replicas.js';
 
 export interface SavedWeights {
   /** The safetensors file. */
@@ -58,6 +59,7 @@ export const evalCommand: Command = {
     { name: 'batch-size', type: 'number', value: 'B', description: 'batch size', default: 250 },
     { name: 'img-size', type: 'number', value: 'S', description: 'input size (default: the run config, else the model)' },
     { name: 'limit', type: 'number', value: 'N', description: 'evaluate the first N test images only' },
+    WORKERS_OPTION,
   ],
   async run({ options }, io) {
     const name = options['model'] as string | undefined;
@@ -69,14 +71,19 @@ export const evalCommand: Command = {
     const testSet = await openSplit(spec, 'test', options['limit'] as number | undefined);
     const entry = getModelEntry(name);
     const model = await loadTrainedModel(name, weights, { numClasses: testSet.classes.length, imgSize: options['img-size'] as number | undefined });
+    let parallel: DataParallel | null = null;
     try {
+      const replicas = replicaCount(options['workers'] as number | undefined, backend.backend);
+      parallel = await startReplicas(model, name, { numClasses: model.numClasses, imgSize: model.imgSize[0] }, replicas);
       const input = modelInput(entry.defaults, model.imgSize[0]);
-      io.progress(`evaluating ${weights.file} on ${testSet.name} (${testSet.size} images)`);
-      const r = await evaluate(model, evalLoader(testSet, entry.defaults, input, options['batch-size'] as number));
+      io.progress(`evaluating ${weights.file} on ${testSet.name} (${testSet.size} images, ${replicas} replica(s))`);
+      const forward = parallel ? evalOnReplicas(parallel)() : undefined;
+      const r = await evaluate(model, evalLoader(testSet, entry.defaults, input, options['batch-size'] as number), { forward });
       const data = { model: name, dataset: spec, checkpoint: weights.file, top1: r.top1, top5: r.top5, loss: r.loss, images: r.images, seconds: r.seconds, backend: backend.backend };
       const lines = [`${name} on ${spec}: top-1 ${(100 * r.top1).toFixed(2)}%, top-5 ${(100 * r.top5).toFixed(2)}%, loss ${r.loss.toFixed(4)} (${r.images} images, ${r.seconds.toFixed(1)} s)`];
       return { ok: true, lines, data };
     } finally {
+      await parallel?.close();
       model.dispose();
     }
   },

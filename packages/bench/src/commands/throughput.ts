@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createOptimizer, getModelEntry, localGradients, trainStep } from '@vitkit/core';
-import { initBackend } from '@vitkit/core/node';
+import { type DataParallel, initBackend, wasmHeapBytes } from '@vitkit/core/node';
 import { type ParsedOptions, UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { textTable } from '../format.js';
 import '../register-models.js';
+import { replicaCount, startReplicas, WORKERS_OPTION } from '../replicas.js';
 import { medianSeconds } from '../timing.js';
 import { buildModel } from './train.js';
 
@@ -17,49 +18,62 @@ export interface ThroughputCase {
   median_s: number;
   /** Multiply-accumulates per second of the forward pass (x3 for a training step). */
   gmacs_per_s: number;
-  /** Peak bytes held by tensors during one timed call (tf.profile). */
-  peak_bytes: number;
+  /** Data-parallel replicas the batch was split over (see --workers). */
+  replicas: number;
+  /** Largest WebAssembly heap of any replica at the end, in bytes (null on other backends): the heap only grows, so this is the peak. */
+  heap_bytes: number | null;
+  /** The same after the warm-up calls: equal to heap_bytes when memory does not grow over the timed calls. */
+  heap_bytes_after_warmup: number | null;
+  /** Tensors alive after the timed calls minus before them, on the main thread (0: nothing leaks). */
+  tensor_growth: number;
   backend: string;
 }
 
-/** Times inference or AdamW training steps of one model on a random batch. */
+/** Times inference or AdamW training steps of one model on a random batch, split over `replicas`. */
 export async function measureThroughput(name: string, options: ParsedOptions, backend: string): Promise<ThroughputCase> {
-  const model = buildModel(name, {
+  const createOptions = {
     imgSize: options['img-size'] as number | undefined,
     patchSize: options['patch-size'] as number | undefined,
     numClasses: options['num-classes'] as number | undefined,
-  });
+  };
+  const model = buildModel(name, createOptions);
   const batch = options['batch'] as number;
   const train = Boolean(options['train']);
   const [h, w] = model.imgSize;
   const c = getModelEntry(name).defaults.inChannels;
-  const x = tf.randomNormal([batch, h, w, c], 0, 1, 'float32', 7) as tf.Tensor4D;
+  const shape: [number, number, number, number] = [batch, h, w, c];
+  const images = tf.tidy(() => tf.randomNormal(shape, 0, 1, 'float32', 7).dataSync() as Float32Array);
   const optimizer = train ? createOptimizer('adamw', model, { weightDecay: 0.05 }) : null;
+  let parallel: DataParallel | null = null;
   let step = 0;
   try {
+    const replicas = replicaCount(options['workers'] as number | undefined, backend);
+    parallel = await startReplicas(model, name, createOptions, replicas);
     let call: () => Promise<void>;
     if (optimizer) {
       model.train();
-      const grads = localGradients(model);
-      const hostBatch = {
-        images: x.dataSync() as Float32Array,
-        shape: [batch, h, w, c] as [number, number, number, number],
-        labels: Int32Array.from({ length: batch }, (_, i) => i % model.numClasses),
-      };
+      const grads = parallel?.gradients ?? localGradients(model);
+      const hostBatch = { images, shape, labels: Int32Array.from({ length: batch }, (_, i) => i % model.numClasses) };
       call = async () => {
         await trainStep(grads, optimizer, hostBatch, { lr: 1e-4, step: step++ });
       };
     } else {
       model.eval();
       call = async () => {
-        const y = tf.tidy(() => model.forward(x));
+        const y = parallel ? await parallel.predict(images, shape) : tf.tidy(() => model.forward(tf.tensor4d(images, shape)));
         await y.data();
         y.dispose();
       };
     }
-    const runs = options['runs'] as number;
-    const { median } = await medianSeconds(call, runs, options['warmup'] as number);
-    const profile = await tf.profile(call);
+    const heap = () => {
+      const mine = wasmHeapBytes();
+      return mine === null ? null : Math.max(mine, parallel?.workerHeapBytes ?? 0);
+    };
+    const warmup = options['warmup'] as number;
+    for (let i = 0; i < warmup; i++) await call();
+    const heapAfterWarmup = heap();
+    const tensorsBefore = tf.memory().numTensors;
+    const { median } = await medianSeconds(call, options['runs'] as number, 0);
     const macs = model.complexity().macs * batch * (train ? 3 : 1);
     return {
       model: name,
@@ -69,12 +83,15 @@ export async function measureThroughput(name: string, options: ParsedOptions, ba
       images_per_s: batch / median,
       median_s: median,
       gmacs_per_s: macs / median / 1e9,
-      peak_bytes: profile.peakBytes,
+      replicas,
+      heap_bytes: heap(),
+      heap_bytes_after_warmup: heapAfterWarmup,
+      tensor_growth: tf.memory().numTensors - tensorsBefore,
       backend,
     };
   } finally {
+    await parallel?.close();
     optimizer?.dispose();
-    x.dispose();
     model.dispose();
   }
 }
@@ -84,7 +101,9 @@ export const throughput: Command = {
   summary: 'images/s for inference or training steps (median of timed runs after warm-up)',
   usage: 'vitkit throughput --model M [--batch B] [--train] [--img-size S] [--patch-size P] [--num-classes N] [--compare A,B,...] [--json]',
   details:
-    'Random inputs; a training step is forward, backward and an AdamW update. --compare times several models\n' +
+    'Random inputs; a training step is forward, backward and an AdamW update. The batch is split over\n' +
+    'data-parallel replicas as vitkit train and eval do (--workers). The heap column is the largest\n' +
+    "WebAssembly heap of any replica (the heap only grows: it is the peak). --compare times several models\n" +
     'with the same settings and prints one table. Timings are noisy on shared machines: compare ratios\n' +
     'within one run.',
   options: [
@@ -97,6 +116,7 @@ export const throughput: Command = {
     { name: 'num-classes', type: 'number', value: 'N', description: 'classifier size' },
     { name: 'runs', type: 'number', value: 'R', description: 'timed runs', default: 5 },
     { name: 'warmup', type: 'number', value: 'W', description: 'untimed runs first', default: 2 },
+    WORKERS_OPTION,
   ],
   async run({ options }, io) {
     const names = (options['compare'] as string[] | undefined) ?? (options['model'] ? [options['model'] as string] : []);
@@ -108,9 +128,10 @@ export const throughput: Command = {
       io.progress(`timing ${name} (${options['train'] ? 'train' : 'infer'}, batch ${options['batch']})...`);
       cases.push(await measureThroughput(name, options, backend));
     }
+    const mib = (b: number | null) => (b === null ? 'n/a' : Math.round(b / 2 ** 20));
     const lines = textTable(
-      ['model', 'mode', 'batch', 'img', 'images/s', 'GMAC/s', 'peak MiB', 'backend'],
-      cases.map((r) => [r.model, r.mode, r.batch, r.img_size, Number(r.images_per_s.toFixed(2)), Number(r.gmacs_per_s.toFixed(2)), Number((r.peak_bytes / 2 ** 20).toFixed(1)), r.backend]),
+      ['model', 'mode', 'batch', 'img', 'images/s', 'GMAC/s', 'replicas', 'heap MiB', 'backend'],
+      cases.map((r) => [r.model, r.mode, r.batch, r.img_size, Number(r.images_per_s.toFixed(2)), Number(r.gmacs_per_s.toFixed(2)), r.replicas, mib(r.heap_bytes), r.backend]),
     );
     return { ok: true, lines, data: options['compare'] ? cases : cases[0] };
   },

@@ -4,7 +4,6 @@
 // epoch on two CPU cores: AdamW, lr 2e-3 with a short warm-up then cosine,
 // batch 64, no augmentation for digits.
 import { mkdir } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
   createModel,
@@ -29,7 +28,7 @@ import {
 } from '@vitkit/core';
 import {
   CheckpointDirectory,
-  DataParallel,
+  type DataParallel,
   DATASET_SPEC_HELP,
   defaultAugment,
   initBackend,
@@ -43,6 +42,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InputError, type OptionSpec, type ParsedOptions, UsageError } from '../args.js';
 import type { Command, CommandIO } from '../command.js';
 import '../register-models.js';
+import { evalOnReplicas, replicaCount, startReplicas, WORKERS_OPTION } from '../replicas.js';
 
 /** The model's input as the data pipeline needs it, with --img-size applied. */
 export function modelInput(defaults: ModelDefaults, imgSize?: number): ModelInput {
@@ -80,9 +80,6 @@ export function evalLoader(ds: ImageDataset, defaults: ModelDefaults, input: Mod
   });
 }
 
-/** What each data-parallel worker imports to find the registered models (as register-models.ts). */
-const MODEL_PACKAGES = ['@vitkit/vit', '@vitkit/hybrid-stem', '@vitkit/cswin', '@vitkit/crossvit'];
-
 const num = (o: ParsedOptions, k: string) => o[k] as number | undefined;
 
 const OPTIONS: OptionSpec[] = [
@@ -109,7 +106,7 @@ const OPTIONS: OptionSpec[] = [
   { name: 'pretrained', type: 'string', value: 'FILE', description: 'start from these weights (safetensors; mis-shaped keys such as a head are skipped)' },
   { name: 'checkpoint-every', type: 'number', value: 'STEPS', description: 'also checkpoint every this many steps', default: 200 },
   { name: 'eval-batch-size', type: 'number', value: 'B', description: 'evaluation batch size', default: 250 },
-  { name: 'workers', type: 'number', value: 'N', description: 'data-parallel replicas on worker threads (default: one per core on WebAssembly, else 1)' },
+  WORKERS_OPTION,
   { name: 'limit', type: 'number', value: 'N', description: 'train on the first N images only (quick runs)' },
   { name: 'eval-limit', type: 'number', value: 'N', description: 'evaluate on the first N test images only' },
 ];
@@ -168,13 +165,7 @@ export const train: Command = {
     };
     let parallel: DataParallel | null = null;
     try {
-      // WebAssembly computes on one thread under Node: replicas on worker threads use the other cores.
-      const workers = num(options, 'workers') ?? (backend.backend === 'wasm' ? availableParallelism() : 1);
-      if (workers > 1) {
-        const { dropPathRate, ...rest } = createOptions;
-        const spec = { model: name, options: dropPathRate === undefined ? rest : createOptions, imports: MODEL_PACKAGES };
-        parallel = await DataParallel.start(model, JSON.parse(JSON.stringify(spec)), workers);
-      }
+      parallel = await startReplicas(model, name, createOptions, replicaCount(num(options, 'workers'), backend.backend));
       let resume: TrainingProgress | undefined;
       if (options['resume']) {
         const ckpt = await loadCheckpoint(out).catch((e: Error) => {
@@ -224,6 +215,7 @@ export const train: Command = {
         optimizer,
         ema,
         gradients: parallel?.gradients,
+        evalForward: parallel ? evalOnReplicas(parallel) : undefined,
         schedule: warmupCosine({
           baseLr: options['lr'] as number,
           minLr: options['min-lr'] as number,

@@ -89,3 +89,13 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Nod
 export function currentBackend(): NodeBackendInfo | null {
   return current;
 }
+
+/**
+ * Size of the WebAssembly backend's heap in bytes (null on other backends). The
+ * heap only grows, so this is the high-water mark of the process so far; unlike
+ * tf.memory(), it counts data shared by several tensors once.
+ */
+export function wasmHeapBytes(): number | null {
+  const backend = tf.backend() as { wasm?: { HEAPU8?: Uint8Array } };
+  return backend.wasm?.HEAPU8?.buffer.byteLength ?? null;
+}

@@ -1,13 +1,13 @@
 // One data-parallel replica (see data-parallel.ts): builds the model, then for
-// every step loads the shared weights, computes its share's gradients and
-// writes them into its shared gradient buffer.
+// every share loads the shared weights when they changed and either computes
+// the share's gradients into its shared gradient buffer or returns its logits.
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { dropRng } from '../random.js';
 import { createModel } from '../registry.js';
 import { localGradients } from '../train/train-step.js';
-import { initBackend } from './backend.js';
-import type { WorkerInit, WorkerReply, WorkerStep } from './data-parallel.js';
+import { initBackend, wasmHeapBytes } from './backend.js';
+import type { WorkerForward, WorkerInit, WorkerReply, WorkerStep } from './data-parallel.js';
 import './gradients.js';
 
 const port = parentPort!;
@@ -23,12 +23,28 @@ port.once('message', async (init: WorkerInit) => {
     const weights = new Float32Array(init.weights);
     const grads = new Float32Array(init.grads);
     const gradientFn = localGradients(model);
-    port.on('message', async (step: WorkerStep) => {
+    let loadedVersion = -1;
+    const loadWeights = (version: number) => {
+      if (version === loadedVersion) return;
+      for (const [name, offset, size] of init.layout) {
+        const v = byName.get(name)!;
+        // Buffers keep their dtype (BatchNorm's num_batches_tracked is int32).
+        tf.tidy(() => v.assign(tf.tensor(weights.subarray(offset, offset + size), v.shape, v.dtype)));
+      }
+      loadedVersion = version;
+    };
+    port.on('message', async (step: WorkerStep | WorkerForward) => {
       try {
-        for (const [name, offset, size] of init.layout) {
-          const v = byName.get(name)!;
-          // Buffers keep their dtype (BatchNorm's num_batches_tracked is int32).
-          tf.tidy(() => v.assign(tf.tensor(weights.subarray(offset, offset + size), v.shape, v.dtype)));
+        loadWeights(step.weightsVersion);
+        if (step.kind === 'forward') {
+          model.eval();
+          const y = tf.tidy(() => model.forward(tf.tensor4d(step.images, step.shape)));
+          const logits = (y.dataSync() as Float32Array).slice();
+          const shape = y.shape;
+          y.dispose();
+          model.train();
+          port.postMessage({ logits, shape, heapBytes: wasmHeapBytes() } satisfies WorkerReply, [logits.buffer]);
+          return;
         }
         dropRng.setState(step.dropRngState);
         const { loss, grads: g } = await gradientFn(step.batch, step.labelSmoothing);
@@ -37,7 +53,7 @@ port.once('message', async (init: WorkerInit) => {
           if (t) grads.set(t.dataSync() as Float32Array, offset);
         }
         tf.dispose([...g.values()]);
-        send({ loss });
+        send({ loss, heapBytes: wasmHeapBytes() });
       } catch (e) {
         send({ error: (e as Error).stack ?? String(e) });
       }

@@ -1,9 +1,10 @@
-// Data-parallel gradients over worker threads. The WebAssembly backend runs on
-// one thread under Node, so a second core sits idle; each worker holds its own
-// backend and a replica of the model, computes the gradients of its share of
-// the batch, and the shares are averaged (weighted by size) on the main thread,
-// where the optimizer runs. Weights go out through shared memory before every
-// step, so replicas never drift. Each replica draws its dropout masks from a
+// Data parallelism over worker threads. The WebAssembly backend runs on one
+// thread under Node, so a second core sits idle; each worker holds its own
+// backend and a replica of the model and takes a contiguous share of every
+// batch. Training: each share's gradients are averaged (weighted by size) on
+// the main thread, where the optimizer runs. Inference: the shares' logits are
+// joined in order. Weights go out through shared memory whenever they changed
+// (before every training step), so replicas never drift. Each replica draws its dropout masks from a
 // stream derived from the main one, so runs stay reproducible and resumable
 // (for the same number of replicas).
 import { existsSync } from 'node:fs';
@@ -34,13 +35,29 @@ export interface WorkerInit {
   grads: SharedArrayBuffer;
 }
 
+/** A training share: the worker returns its loss and writes its gradients. */
 export interface WorkerStep {
+  kind: 'gradients';
+  weightsVersion: number;
   batch: Batch;
   labelSmoothing: number;
   dropRngState: number;
 }
 
-export type WorkerReply = { ready: true } | { loss: number } | { error: string };
+/** An inference share: the worker returns its logits, in eval mode. */
+export interface WorkerForward {
+  kind: 'forward';
+  weightsVersion: number;
+  images: Float32Array;
+  shape: [number, number, number, number];
+}
+
+/** Every answer after `ready` carries the worker's WebAssembly heap size (null on other backends). */
+export type WorkerReply =
+  | { ready: true }
+  | { loss: number; heapBytes: number | null }
+  | { logits: Float32Array; shape: number[]; heapBytes: number | null }
+  | { error: string };
 
 export class DataParallel {
   private constructor(
@@ -51,6 +68,19 @@ export class DataParallel {
     private readonly grads: Float32Array[],
     private readonly local: GradientFn,
   ) {}
+
+  /** Bumped by syncWeights; a worker reloads the shared weights when its copy is older. */
+  private weightsVersion = 0;
+  private workerHeap = 0;
+
+  /** The largest WebAssembly heap of the worker replicas so far, in bytes (0 when unknown). */
+  get workerHeapBytes(): number {
+    return this.workerHeap;
+  }
+
+  private noteHeap(r: { heapBytes: number | null }): void {
+    this.workerHeap = Math.max(this.workerHeap, r.heapBytes ?? 0);
+  }
 
   /** Starts `replicas - 1` workers (the main thread is the first replica). */
   static async start(model: Layer, spec: ReplicaSpec, replicas: number): Promise<DataParallel> {
@@ -78,7 +108,9 @@ export class DataParallel {
       await Promise.all(workers.map((w) => w.terminate()));
       throw e;
     }
-    return new DataParallel(model, workers, layout, new Float32Array(weights), grads, localGradients(model));
+    const parallel = new DataParallel(model, workers, layout, new Float32Array(weights), grads, localGradients(model));
+    parallel.syncWeights();
+    return parallel;
   }
 
   get replicas(): number {
@@ -87,16 +119,23 @@ export class DataParallel {
 
   /** The GradientFn for fit: the batch split into contiguous shares, one per replica. */
   readonly gradients: GradientFn = async (batch, labelSmoothing) => {
-    this.publishWeights();
+    this.syncWeights();
     const shares = splitBatch(batch, this.replicas);
     const replies = shares.slice(1).map((share, i) => {
       const worker = this.workers[i]!;
-      const step: WorkerStep = { batch: share, labelSmoothing, dropRngState: (dropRng.getState() ^ (0x9e3779b9 * (i + 1))) >>> 0 };
+      const step: WorkerStep = {
+        kind: 'gradients',
+        weightsVersion: this.weightsVersion,
+        batch: share,
+        labelSmoothing,
+        dropRngState: (dropRng.getState() ^ (0x9e3779b9 * (i + 1))) >>> 0,
+      };
       worker.postMessage(step);
-      return reply(worker) as Promise<{ loss: number }>;
+      return reply(worker) as Promise<{ loss: number; heapBytes: number | null }>;
     });
     const mine = await this.local(shares[0]!, labelSmoothing);
     const theirs = await Promise.all(replies);
+    for (const r of theirs) this.noteHeap(r);
     const total = batch.shape[0];
     const w0 = shares[0]!.shape[0] / total;
     const grads = new Map<string, tf.Tensor>();
@@ -120,9 +159,44 @@ export class DataParallel {
     return { loss, grads } satisfies Gradients;
   };
 
-  private publishWeights(): void {
+  /**
+   * Logits [B, classes] of a batch in eval mode, each replica taking a share, with
+   * the weights of the last syncWeights (call it after loading or changing weights
+   * outside training). The main thread's model is switched to eval and back.
+   */
+  async predict(images: Float32Array, shape: [number, number, number, number]): Promise<tf.Tensor2D> {
+    const shares = splitBatch({ images, shape, labels: new Int32Array(shape[0]) }, this.replicas);
+    const replies = shares.slice(1).map((share, i) => {
+      const worker = this.workers[i]!;
+      const message: WorkerForward = { kind: 'forward', weightsVersion: this.weightsVersion, images: share.images, shape: share.shape };
+      worker.postMessage(message, [message.images.buffer as ArrayBuffer]);
+      return reply(worker) as Promise<{ logits: Float32Array; shape: number[]; heapBytes: number | null }>;
+    });
+    const wasTraining = this.model.training;
+    this.model.eval();
+    let mine: tf.Tensor;
+    try {
+      mine = tf.tidy(() => this.model.forward(tf.tensor4d(shares[0]!.images, shares[0]!.shape)));
+    } finally {
+      this.model.train(wasTraining);
+    }
+    const theirs = await Promise.all(replies).catch((e) => {
+      mine.dispose();
+      throw e;
+    });
+    for (const r of theirs) this.noteHeap(r);
+    return tf.tidy(() => {
+      const joined = tf.concat([mine, ...theirs.map((r) => tf.tensor(r.logits, r.shape))], 0);
+      mine.dispose();
+      return joined;
+    }) as tf.Tensor2D;
+  }
+
+  /** Copies the main model's weights to the shared buffer the workers load from. */
+  syncWeights(): void {
     const byName = new Map([...this.model.namedParameters(), ...this.model.namedBuffers()]);
     for (const [name, offset] of this.layout) this.weights.set(byName.get(name)!.dataSync() as Float32Array, offset);
+    this.weightsVersion++;
   }
 
   async close(): Promise<void> {

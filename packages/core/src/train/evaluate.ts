@@ -12,12 +12,17 @@ export interface EvalResult {
   seconds: number;
 }
 
+/** Logits [B, classes] of a batch of NHWC images, in eval mode (e.g. split over data-parallel replicas). */
+export type BatchForward = (images: Float32Array, shape: [number, number, number, number]) => Promise<tf.Tensor2D>;
+
+export interface EvaluateOptions {
+  onBatch?: (done: number, total: number) => void;
+  /** How logits are computed (default: `model.forward` on this thread). */
+  forward?: BatchForward;
+}
+
 /** Top-1/top-5 accuracy and mean loss over one pass of `source`, in eval mode (restores the previous mode). */
-export async function evaluate(
-  model: Layer,
-  source: BatchSource,
-  onBatch?: (done: number, total: number) => void,
-): Promise<EvalResult> {
+export async function evaluate(model: Layer, source: BatchSource, options: EvaluateOptions = {}): Promise<EvalResult> {
   const wasTraining = model.training;
   model.eval();
   const start = performance.now();
@@ -25,11 +30,13 @@ export async function evaluate(
   let done = 0;
   try {
     for await (const batch of source.batches(0)) {
-      const logits = tf.tidy(() => model.forward(tf.tensor4d(batch.images, batch.shape)));
+      const logits = options.forward
+        ? await options.forward(batch.images, batch.shape)
+        : tf.tidy(() => model.forward(tf.tensor4d(batch.images, batch.shape)));
       const loss = tf.tidy(() => crossEntropy(logits, tf.tensor1d(batch.labels, 'int32')).dataSync()[0]!);
       acc.update(logits, batch.labels, loss);
       logits.dispose();
-      onBatch?.(++done, source.batchesPerEpoch);
+      options.onBatch?.(++done, source.batchesPerEpoch);
     }
   } finally {
     model.train(wasTraining);

@@ -8,7 +8,7 @@ import type { Layer } from '../layers/layer.js';
 import { dropRng } from '../random.js';
 import type { BatchSource } from './batch-source.js';
 import type { ModelEma } from './ema.js';
-import { evaluate } from './evaluate.js';
+import { type BatchForward, evaluate } from './evaluate.js';
 import type { Optimizer } from './optimizer.js';
 import { duration, type EpochSummary, type ProgressReporter, silentProgress } from './progress.js';
 import type { LrSchedule } from './schedule.js';
@@ -58,6 +58,8 @@ export interface FitOptions {
   evalWithEma?: boolean;
   /** How gradients are computed (default: on this thread). */
   gradients?: GradientFn;
+  /** How evaluation logits are computed, made at the start of every evaluation (after EMA weights are swapped in); default: on this thread. */
+  evalForward?: () => BatchForward;
   sink?: CheckpointSink;
   /** Also checkpoint every this many steps (0: only at epoch ends). */
   checkpointEverySteps?: number;
@@ -170,7 +172,7 @@ export async function fit(options: FitOptions): Promise<FitResult> {
     };
     if (options.eval) {
       const evalSource = options.eval;
-      const run = () => evaluate(model, evalSource);
+      const run = () => evaluate(model, evalSource, { forward: options.evalForward?.() });
       const useEma = options.ema && (options.evalWithEma ?? true);
       const r = useEma ? await options.ema!.withAveragedWeights(run) : await run();
       Object.assign(summary, { top1: r.top1, top5: r.top5, evalLoss: r.loss });
