@@ -1,13 +1,56 @@
-// Kernel replacements for the WebAssembly backend. Its Identity kernel copies
-// the tensor, and tfjs runs Identity (tensor.clone) for every tensor it saves
-// for the backward pass, so a training step held two copies of most
-// activations (ViT-Ti at 32 px, batch 16: 783 MiB of Identity output). Sharing
-// the data, as the CPU backend's Identity and wasm's own Reshape do, is safe:
-// tfjs tensors are immutable and Variable.assign replaces the data id.
+// Kernel replacements for the WebAssembly backend.
+// - Identity: its own copies the tensor, and tfjs runs Identity (tensor.clone)
+//   for every tensor it saves for the backward pass, so a training step held
+//   two copies of most activations (ViT-Ti at 32 px, batch 16: 783 MiB of
+//   Identity output). Sharing the data, as the CPU backend's Identity and
+//   wasm's own Reshape do, is safe: tfjs tensors are immutable and
+//   Variable.assign replaces the data id.
+// - Slice and SplitV: its own first copy the whole input out of the heap, then
+//   cut the slice from that copy (attention's qkv split: ~10 ms a block for
+//   ViT-Ti at batch 32). These copy the slice's contiguous runs inside the heap.
 import * as tf from '@tensorflow/tfjs-core';
 
-interface RefCountingBackend {
+interface WasmBackendLike {
   incRef(dataId: tf.DataId): void;
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/**
+ * Copies x[begin : begin + size] (row-major, any rank) from `src` to `dst`: the
+ * trailing axes the slice covers whole merge into one contiguous run per step.
+ */
+export function copySlice(src: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }, shape: number[], begin: number[], size: number[], dst: { set(a: ArrayLike<number>, offset: number): void }): void {
+  const rank = shape.length;
+  if (rank === 0) {
+    dst.set(src.subarray(0, 1), 0);
+    return;
+  }
+  const strides = new Array<number>(rank);
+  strides[rank - 1] = 1;
+  for (let i = rank - 2; i >= 0; i--) strides[i] = strides[i + 1]! * shape[i + 1]!;
+  let axis = rank - 1;
+  while (axis > 0 && begin[axis] === 0 && size[axis] === shape[axis]) axis--;
+  const run = size[axis]! * strides[axis]!;
+  let steps = 1;
+  for (let i = 0; i < axis; i++) steps *= size[i]!;
+  const index = new Array<number>(axis).fill(0);
+  for (let n = 0, out = 0; n < steps; n++, out += run) {
+    let offset = begin[axis]! * strides[axis]!;
+    for (let i = 0; i < axis; i++) offset += (begin[i]! + index[i]!) * strides[i]!;
+    dst.set(src.subarray(offset, offset + run), out);
+    for (let i = axis - 1; i >= 0; i--) {
+      if (++index[i]! < size[i]!) break;
+      index[i] = 0;
+    }
+  }
+}
+
+function sliceInHeap(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+  const out = backend.makeOutput(size, x.dtype);
+  if (size.some((d) => d === 0)) return out;
+  copySlice(backend.typedArrayFromHeap(x), x.shape, begin, size, backend.typedArrayFromHeap(out));
+  return out;
 }
 
 let patched = false;
@@ -21,8 +64,41 @@ export function patchWasmKernels(): void {
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend }) => {
       const x = inputs['x'] as tf.TensorInfo;
-      (backend as unknown as RefCountingBackend).incRef(x.dataId);
+      (backend as unknown as WasmBackendLike).incRef(x.dataId);
       return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  });
+  // Strings do not live in the heap: they keep the backend's own kernels.
+  const ownSlice = tf.getKernel('Slice', 'wasm')!.kernelFunc;
+  const ownSplitV = tf.getKernel('SplitV', 'wasm')!.kernelFunc;
+  tf.unregisterKernel('Slice', 'wasm');
+  tf.registerKernel({
+    kernelName: 'Slice',
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const x = args.inputs['x'] as tf.TensorInfo;
+      if (x.dtype === 'string') return ownSlice(args);
+      const [begin, size] = tf.slice_util.parseSliceParams(x, args.attrs!['begin'] as number[], args.attrs!['size'] as number[]);
+      return sliceInHeap(args.backend as unknown as WasmBackendLike, x, begin!, size!);
+    },
+  });
+  tf.unregisterKernel('SplitV', 'wasm');
+  tf.registerKernel({
+    kernelName: 'SplitV',
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const x = args.inputs['x'] as tf.TensorInfo;
+      if (x.dtype === 'string') return ownSplitV(args);
+      const axis = tf.util.parseAxisParam(args.attrs!['axis'] as number, x.shape)[0]!;
+      const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, args.attrs!['numOrSizeSplits'] as number[] | number, axis);
+      const begin = new Array<number>(x.shape.length).fill(0);
+      return sizes.map((s) => {
+        const size = [...x.shape];
+        size[axis] = s;
+        const piece = sliceInHeap(args.backend as unknown as WasmBackendLike, x, [...begin], size);
+        begin[axis]! += s;
+        return piece;
+      });
     },
   });
   patched = true;
