@@ -10,6 +10,7 @@ export * from './complexity.js';
 export * from './init.js';
 export * from './layers/activations.js';
 export * from './layers/attention.js';
+export * from './layers/mimetic-init.js';
 export * from './layers/batch-norm.js';
 export * from './layers/conv2d.js';
 export * from './layers/dropout.js';

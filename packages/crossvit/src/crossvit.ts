@@ -13,6 +13,7 @@ import {
   Dropout,
   ImageClassifier,
   LayerNorm,
+  mimeticInit,
   Linear,
   ModuleList,
   PatchEmbed,
@@ -54,6 +55,18 @@ export interface CrossViTConfig {
   dropPathRate: number;
   /** LayerNorm epsilon: 1e-6 in every published CrossViT. */
   eps: number;
+  /**
+   * Standard deviation of the position embedding's initial values (truncated normal;
+   * default 0.02, as the reference). The micro models start it near the scale of the
+   * patch tokens so positions are told apart from the first step: on short runs
+   * (one MNIST epoch) that is what a small ViT learns slowest.
+   */
+  posEmbedInitStd?: number;
+  /**
+   * Attention weights' initial values: the reference's, or 'mimetic' (q/k and
+   * v/proj near plus and minus identity; see core's mimeticInit).
+   */
+  attentionInit?: 'reference' | 'mimetic';
 }
 
 /** Checks a configuration as the reference constructor and forward would; errors name the reference argument. */
@@ -133,7 +146,7 @@ export class CrossViT extends ImageClassifier implements AttentionExplainer {
       this.patchEmbed.push(c.multiConv ? new MultiConvPatchEmbed(p, c.inChannels, d) : new PatchEmbed(p, c.inChannels, d));
     }
     this.posEmbed = this.addModule('pos_embed', new ParameterList());
-    for (let i = 0; i < n; i++) this.posEmbed.push(truncNormal([1, tokens[i]!, c.embedDim[i]!]));
+    for (let i = 0; i < n; i++) this.posEmbed.push(truncNormal([1, tokens[i]!, c.embedDim[i]!], c.posEmbedInitStd ?? 0.02));
     this.clsToken = this.addModule('cls_token', new ParameterList());
     for (let i = 0; i < n; i++) this.clsToken.push(truncNormal([1, 1, c.embedDim[i]!]));
     this.posDrop = this.addModule('pos_drop', new Dropout(c.dropRate));
@@ -156,6 +169,7 @@ export class CrossViT extends ImageClassifier implements AttentionExplainer {
         }),
       );
     });
+    if (c.attentionInit === 'mimetic') mimeticInit(this.blocks);
     this.norm = this.addModule('norm', new ModuleList(c.embedDim.map((d) => new LayerNorm(d, c.eps))));
     this.head = this.addModule('head', new ModuleList(c.embedDim.map((d) => new Linear(d, c.numClasses))));
   }

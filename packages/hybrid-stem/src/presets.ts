@@ -119,6 +119,9 @@ const MICRO: Preset = {
     mlpHidden: 256,
     depth: 2,
     stem: { type: 'conv', kernels: [3, 3, 3, 1], strides: [2, 2, 1, 1], dims: [32, 64, 64, 64] },
+    // Started as vit_micro_32 (position embedding at std 1, mimetic attention), for short runs from scratch.
+    posEmbedInitStd: 1,
+    attentionInit: 'mimetic',
   },
   defaults: {
     family: 'hybrid-stem',

@@ -17,6 +17,7 @@ import {
   type Cost,
   ImageClassifier,
   LayerNorm,
+  mimeticInit,
   Linear,
   ModuleList,
   PatchEmbed,
@@ -59,6 +60,18 @@ export interface StemViTOptions {
   dropRate?: number;
   /** Stochastic depth, rising linearly over the blocks to this rate; 0 in pycls. */
   dropPathRate?: number;
+  /**
+   * Standard deviation of the position embedding's initial values (truncated normal;
+   * default 0.02, as the reference). The micro models start it near the scale of the
+   * patch tokens so positions are told apart from the first step: on short runs
+   * (one MNIST epoch) that is what a small ViT learns slowest.
+   */
+  posEmbedInitStd?: number;
+  /**
+   * Attention weights' initial values: the reference's, or 'mimetic' (q/k and
+   * v/proj near plus and minus identity; see core's mimeticInit).
+   */
+  attentionInit?: 'reference' | 'mimetic';
 }
 
 /** The outputs of every stage of one forward pass. */
@@ -98,7 +111,7 @@ export class StemViT extends ImageClassifier implements BlockTransformer, Attent
     this.grid = this.patch_embed.gridSize(options.imgSize, options.imgSize);
     const tokens = this.grid[0] * this.grid[1];
     this.cls_token = options.classifier === 'pooled' ? null : this.addParameter('cls_token', tf.zeros([1, 1, c]));
-    this.pos_embed = this.addParameter('pos_embed', truncNormal([1, tokens + this.numPrefixTokens, c]));
+    this.pos_embed = this.addParameter('pos_embed', truncNormal([1, tokens + this.numPrefixTokens, c], options.posEmbedInitStd ?? 0.02));
     const dropPath = options.dropPathRate ?? 0;
     this.blocks = this.addModule(
       'blocks',
@@ -117,6 +130,7 @@ export class StemViT extends ImageClassifier implements BlockTransformer, Attent
         ),
       ),
     );
+    if (options.attentionInit === 'mimetic') mimeticInit(this.blocks);
     this.norm = this.addModule('norm', new LayerNorm(c, PYCLS_LN_EPS));
     this.head = this.addModule('head', new Linear(c, options.numClasses));
   }

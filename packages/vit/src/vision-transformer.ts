@@ -11,6 +11,7 @@ import {
   Identity,
   ImageClassifier,
   initRng,
+  mimeticInit,
   type Layer,
   LayerNorm,
   Linear,
@@ -70,6 +71,18 @@ export interface VisionTransformerOptions {
   dropPathRate?: number;
   /** LayerNorm epsilon (timm: 1e-6). */
   eps?: number;
+  /**
+   * Standard deviation of the position embedding's initial values (truncated normal;
+   * default 0.02, as timm). The micro models start it near the scale of the
+   * patch tokens so positions are told apart from the first step: on short runs
+   * (one MNIST epoch) that is what a small ViT learns slowest.
+   */
+  posEmbedInitStd?: number;
+  /**
+   * Attention weights' initial values: 'reference' (timm's truncated normal, std 0.02) or
+   * 'mimetic' (q/k and v/proj near plus and minus identity; see core's mimeticInit).
+   */
+  attentionInit?: 'reference' | 'mimetic';
   embedLayer?: EmbedLayerFactory;
 }
 
@@ -103,6 +116,8 @@ export function resolveConfig(options: VisionTransformerOptions = {}): VisionTra
     attnDropRate: options.attnDropRate ?? 0,
     dropPathRate: options.dropPathRate ?? 0,
     eps: options.eps ?? 1e-6,
+    posEmbedInitStd: options.posEmbedInitStd ?? 0.02,
+    attentionInit: options.attentionInit ?? 'reference',
   };
   if (globalPool !== 'token' && globalPool !== 'avg') throw new Error(`VisionTransformer: globalPool must be 'token' or 'avg' (got '${globalPool}')`);
   if (globalPool === 'token' && !classToken) throw new Error("VisionTransformer: globalPool 'token' needs classToken: true");
@@ -163,12 +178,12 @@ export class VisionTransformer extends ImageClassifier implements BlockTransform
     const patches = this.grid[0] * this.grid[1];
     if (!(patches > 0)) throw new Error(`VisionTransformer: a ${c.imgSize.join('x')} image gives an empty token grid`);
 
-    // timm's init: class token N(0, 1e-6), position embedding truncated N(0, 0.02).
+    // timm's init: class token N(0, 1e-6), position embedding truncated N(0, 0.02) unless set.
     this.clsToken = c.classToken
       ? this.addParameter('cls_token', tf.randomNormal([1, 1, c.embedDim], 0, 1e-6, 'float32', initRng.nextSeed()))
       : null;
     const embedLen = c.noEmbedClass ? patches : patches + this.numPrefixTokens;
-    this.posEmbed = this.addParameter('pos_embed', truncNormal([1, embedLen, c.embedDim], 0.02));
+    this.posEmbed = this.addParameter('pos_embed', truncNormal([1, embedLen, c.embedDim], c.posEmbedInitStd));
     this.patchEmbed = this.addModule('patch_embed', embedder);
     this.posDrop = this.addModule('pos_drop', new Dropout(c.dropRate));
     const blocks: TransformerBlock[] = [];
@@ -186,6 +201,7 @@ export class VisionTransformer extends ImageClassifier implements BlockTransform
       );
     }
     this.blocks = this.addModule('blocks', new ModuleList(blocks));
+    if (c.attentionInit === 'mimetic') mimeticInit(this.blocks);
     // timm keeps both slots and makes the unused one an Identity (no parameters).
     this.norm = this.addModule('norm', c.fcNorm ? new Identity() : new LayerNorm(c.embedDim, c.eps));
     this.fcNorm = this.addModule('fc_norm', c.fcNorm ? new LayerNorm(c.embedDim, c.eps) : new Identity());
