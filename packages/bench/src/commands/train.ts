@@ -1,8 +1,9 @@
 // `vitkit train`: trains a registered model on a dataset from scratch (or from
 // --pretrained weights), checkpointing into --out and resuming with --resume.
-// The defaults are the recipe that takes vit_micro_32 past 97% on MNIST in one
-// epoch on two CPU cores: AdamW, lr 2e-3 with a short warm-up then cosine,
-// batch 64, no augmentation for digits.
+// The defaults are the recipe for vit_micro_32 on MNIST (96.0% after one epoch
+// in under five minutes on two CPU cores): AdamW, lr 2e-3 with a short warm-up
+// then cosine, batch 32 (more steps beat larger batches in one epoch), no
+// augmentation for digits.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -86,7 +87,7 @@ const OPTIONS: OptionSpec[] = [
   { name: 'model', type: 'string', value: 'NAME', description: 'registered model name (vitkit models)' },
   { name: 'dataset', type: 'string', value: 'SPEC', description: DATASET_SPEC_HELP },
   { name: 'epochs', type: 'number', value: 'N', description: 'epochs', default: 1 },
-  { name: 'batch-size', type: 'number', value: 'B', description: 'training batch size', default: 64 },
+  { name: 'batch-size', type: 'number', value: 'B', description: 'training batch size', default: 32 },
   { name: 'lr', type: 'number', value: 'LR', description: 'peak learning rate', default: 2e-3 },
   { name: 'min-lr', type: 'number', value: 'LR', description: 'learning rate at the end of the cosine', default: 1e-5 },
   { name: 'weight-decay', type: 'number', value: 'WD', description: 'decoupled weight decay (not on biases, norms, position embeddings, tokens)', default: 0.05 },
