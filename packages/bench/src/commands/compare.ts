@@ -66,7 +66,7 @@ export const compare: Command = {
     { name: 'models', type: 'list', value: 'A,B', description: 'registered models to compare', default: DEFAULT_MODELS },
     { name: 'dataset', type: 'string', value: 'D', description: 'mnist, fashion-mnist, cifar10:DIR, cifar100:DIR or folder:DIR', default: 'mnist' },
     { name: 'epochs', type: 'number', value: 'N', description: 'epochs per model (without --budget-macs)', default: 1 },
-    { name: 'train-images', type: 'number', value: 'N', description: 'training images per epoch (first N of the split; 0: all)', default: 12000 },
+    { name: 'train-images', type: 'number', value: 'N', description: 'training images per epoch (first N of the split; 0: all)', default: 24000 },
     { name: 'eval-images', type: 'number', value: 'N', description: 'test images evaluated (first N; 0: all)', default: 2000 },
     { name: 'budget-macs', type: 'number', value: 'X', description: 'training MACs per model, e.g. 1e12 (overrides --epochs and --train-images)' },
     { name: 'seeds', type: 'number', value: 'K', description: 'seeds per model (mean and spread reported)', default: 1 },
