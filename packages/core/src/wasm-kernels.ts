@@ -55,51 +55,41 @@ function sliceInHeap(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[]
 
 let patched = false;
 
+/** Registers `make(own)` as the wasm kernel `name`, where `own` is the backend's original. */
+function replaceKernel(name: string, make: (own: tf.KernelFunc) => tf.KernelFunc): void {
+  const own = tf.getKernel(name, 'wasm')!.kernelFunc;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: make(own) });
+}
+
 /** Installs the replacements once; call after the 'wasm' backend is registered. */
 export function patchWasmKernels(): void {
   if (patched) return;
-  tf.unregisterKernel('Identity', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Identity',
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend }) => {
-      const x = inputs['x'] as tf.TensorInfo;
-      (backend as unknown as WasmBackendLike).incRef(x.dataId);
-      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-    },
+  replaceKernel('Identity', () => ({ inputs, backend }) => {
+    const x = inputs['x'] as tf.TensorInfo;
+    (backend as unknown as WasmBackendLike).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   });
   // Strings do not live in the heap: they keep the backend's own kernels.
-  const ownSlice = tf.getKernel('Slice', 'wasm')!.kernelFunc;
-  const ownSplitV = tf.getKernel('SplitV', 'wasm')!.kernelFunc;
-  tf.unregisterKernel('Slice', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Slice',
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const x = args.inputs['x'] as tf.TensorInfo;
-      if (x.dtype === 'string') return ownSlice(args);
-      const [begin, size] = tf.slice_util.parseSliceParams(x, args.attrs!['begin'] as number[], args.attrs!['size'] as number[]);
-      return sliceInHeap(args.backend as unknown as WasmBackendLike, x, begin!, size!);
-    },
+  replaceKernel('Slice', (own) => (args) => {
+    const x = args.inputs['x'] as tf.TensorInfo;
+    if (x.dtype === 'string') return own(args);
+    const [begin, size] = tf.slice_util.parseSliceParams(x, args.attrs!['begin'] as number[], args.attrs!['size'] as number[]);
+    return sliceInHeap(args.backend as unknown as WasmBackendLike, x, begin!, size!);
   });
-  tf.unregisterKernel('SplitV', 'wasm');
-  tf.registerKernel({
-    kernelName: 'SplitV',
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const x = args.inputs['x'] as tf.TensorInfo;
-      if (x.dtype === 'string') return ownSplitV(args);
-      const axis = tf.util.parseAxisParam(args.attrs!['axis'] as number, x.shape)[0]!;
-      const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, args.attrs!['numOrSizeSplits'] as number[] | number, axis);
-      const begin = new Array<number>(x.shape.length).fill(0);
-      return sizes.map((s) => {
-        const size = [...x.shape];
-        size[axis] = s;
-        const piece = sliceInHeap(args.backend as unknown as WasmBackendLike, x, [...begin], size);
-        begin[axis]! += s;
-        return piece;
-      });
-    },
+  replaceKernel('SplitV', (own) => (args) => {
+    const x = args.inputs['x'] as tf.TensorInfo;
+    if (x.dtype === 'string') return own(args);
+    const axis = tf.util.parseAxisParam(args.attrs!['axis'] as number, x.shape)[0]!;
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, args.attrs!['numOrSizeSplits'] as number[] | number, axis);
+    const begin = new Array<number>(x.shape.length).fill(0);
+    return sizes.map((s) => {
+      const size = [...x.shape];
+      size[axis] = s;
+      const piece = sliceInHeap(args.backend as unknown as WasmBackendLike, x, [...begin], size);
+      begin[axis]! += s;
+      return piece;
+    });
   });
   patched = true;
 }

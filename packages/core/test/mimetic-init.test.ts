@@ -24,8 +24,8 @@ describe('mimeticInit', () => {
     expect(tf.memory().numTensors).toBe(before);
     // Stored [in, out]: y = x W, so the bilinear form of q.k is W_q W_k^T in this layout.
     const [wq, wk, wv] = tf.split(attn.qkv.weight, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-    const qk = tf.matMul(wq, wk, false, true);
-    const vo = tf.matMul(wv, attn.proj.weight as tf.Tensor2D);
+    const qk = tf.matMul(wq, wk, false, true) as tf.Tensor2D;
+    const vo = tf.matMul(wv, attn.proj.weight as tf.Tensor2D) as tf.Tensor2D;
     const a = diagonalAndRest(qk);
     const b = diagonalAndRest(vo);
     expect(a.diag).toBeCloseTo(MIMETIC_VIT.qkBeta + MIMETIC_VIT.qkAlpha / d, 1);
