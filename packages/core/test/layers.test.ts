@@ -91,11 +91,15 @@ describe('layer gradients on WebAssembly', () => {
     }
   });
 
-  it('Linear (custom dense gradient) agrees with tfjs matMul on CPU and with finite differences', async () => {
-    const linear = new Linear(5, 4);
+  // Both branches of the weight gradient: x^T dy (out <= in) and (dy^T x)^T (out > in).
+  it.each([
+    [5, 4],
+    [4, 7],
+  ])('Linear(%i, %i) (custom dense gradient) agrees with tfjs matMul on CPU and with finite differences', async (inF, outF) => {
+    const linear = new Linear(inF, outF);
     randomizeParameters(linear);
-    const x = variableOf(randomArr([2, 3, 5], 4));
-    const r = randomArr([2, 3, 4], 5);
+    const x = variableOf(randomArr([2, 3, inF], 4));
+    const r = randomArr([2, 3, outF], 5);
     try {
       const forward = () => linear.forward(x);
       const got = weightedGrads(forward, [x, linear.weight, linear.bias!], r);
@@ -103,7 +107,7 @@ describe('layer gradients on WebAssembly', () => {
       const want = await onCpu(() => {
         const [xc, wc, bc] = inputs.map(variableOf) as [tf.Variable, tf.Variable, tf.Variable];
         try {
-          const plain = () => tf.reshape(tf.add(tf.matMul(tf.reshape(xc, [6, 5]), wc), bc), [2, 3, 4]);
+          const plain = () => tf.reshape(tf.add(tf.matMul(tf.reshape(xc, [6, inF]), wc), bc), [2, 3, outF]);
           return weightedGrads(plain, [xc, wc, bc], r);
         } finally {
           tf.dispose([xc, wc, bc]);

@@ -7,6 +7,16 @@
 // backward pass, so the transposes would otherwise live until it ends.
 import * as tf from '@tensorflow/tfjs-core';
 
+/**
+ * dW = x^T dy, [in, out]. XNNPACK runs a [M, K] x [K, N] product faster with
+ * M >= N (ViT-Ti's fc1 at batch 32: [768,2080]x[2080,192] 19 ms against
+ * [192,2080]x[2080,768] 27 ms), so when out > in it computes (dy^T x)^T.
+ */
+function weightGradient(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
+  if (dy.shape[1] > x.shape[1]) return tf.transpose(tf.matMul(tf.transpose(dy), x));
+  return tf.matMul(tf.transpose(x), dy);
+}
+
 const denseWithBias = tf.customGrad((x, w, b, save) => {
   (save as tf.GradSaveFunc)([x as tf.Tensor2D, w as tf.Tensor2D]);
   const value = tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b as tf.Tensor1D);
@@ -15,7 +25,7 @@ const denseWithBias = tf.customGrad((x, w, b, save) => {
     gradFunc: (dy, saved) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
       const g = dy as tf.Tensor2D;
-      return tf.tidy(() => [tf.matMul(g, tf.transpose(ws)), tf.matMul(tf.transpose(xs), g), tf.sum(g, 0)]);
+      return tf.tidy(() => [tf.matMul(g, tf.transpose(ws)), weightGradient(xs, g), tf.sum(g, 0)]);
     },
   };
 });
@@ -27,7 +37,7 @@ const denseNoBias = tf.customGrad((x, w, save) => {
     gradFunc: (dy, saved) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
       const g = dy as tf.Tensor2D;
-      return tf.tidy(() => [tf.matMul(g, tf.transpose(ws)), tf.matMul(tf.transpose(xs), g)]);
+      return tf.tidy(() => [tf.matMul(g, tf.transpose(ws)), weightGradient(xs, g)]);
     },
   };
 });
