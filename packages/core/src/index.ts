@@ -25,7 +25,6 @@ export * from './layers/sequential.js';
 export * from './layers/transformer-block.js';
 export * from './layout.js';
 export * from './module.js';
-export * from './ops/batch-matmul.js';
 export * from './ops/conv.js';
 export * from './ops/dense.js';
 export * from './ops/resize.js';

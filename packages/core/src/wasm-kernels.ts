@@ -8,7 +8,9 @@
 // - Slice and SplitV: its own first copy the whole input out of the heap, then
 //   cut the slice from that copy (attention's qkv split: ~10 ms a block for
 //   ViT-Ti at batch 32). These copy the slice's contiguous runs inside the heap.
+// - BatchMatMul: see wasm-batch-matmul.ts.
 import * as tf from '@tensorflow/tfjs-core';
+import { batchMatMulBySlices } from './wasm-batch-matmul.js';
 
 interface WasmBackendLike {
   incRef(dataId: tf.DataId): void;
@@ -57,9 +59,10 @@ let patched = false;
 
 /** Registers `make(own)` as the wasm kernel `name`, where `own` is the backend's original. */
 function replaceKernel(name: string, make: (own: tf.KernelFunc) => tf.KernelFunc): void {
-  const own = tf.getKernel(name, 'wasm')!.kernelFunc;
+  const config = tf.getKernel(name, 'wasm')!;
   tf.unregisterKernel(name, 'wasm');
-  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: make(own) });
+  // The setup function (which binds the kernel's WebAssembly export) stays, so the original still works.
+  tf.registerKernel({ ...config, kernelFunc: make(config.kernelFunc) });
 }
 
 /** Installs the replacements once; call after the 'wasm' backend is registered. */
@@ -91,5 +94,6 @@ export function patchWasmKernels(): void {
       return piece;
     });
   });
+  replaceKernel('BatchMatMul', batchMatMulBySlices);
   patched = true;
 }

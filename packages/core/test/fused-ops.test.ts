@@ -4,7 +4,7 @@
 // tiny case, and a flat tensor count.
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { batchMatMul, MultiHeadSelfAttention } from '../src/index.js';
+import { MultiHeadSelfAttention } from '../src/index.js';
 import { attentionCore } from '../src/ops/attention-core.js';
 import { geluExact } from '../src/ops/gelu.js';
 import { layerNorm } from '../src/ops/layer-norm.js';
@@ -19,9 +19,9 @@ function plainLayerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): 
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), w), b);
 }
 
-/** The composition the attention op replaced: differentiable batchMatMul products around a softmax. */
+/** The composition the attention op replaced: differentiable matMul products around a softmax. */
 function plainAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, scale: number): tf.Tensor {
-  return batchMatMul(tf.softmax(batchMatMul(tf.mul(q, scale), k, true), -1), v);
+  return tf.matMul(tf.softmax(tf.matMul(tf.mul(q, scale), k, false, true), -1), v);
 }
 
 /** Runs `fused` and `plain` on variables holding `inputs`: the same forward bits and gradients. */

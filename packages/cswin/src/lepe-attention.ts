@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batchMatMul, Conv2d, type Cost, Dropout, Module } from '@vitkit/core';
+import { Conv2d, type Cost, Dropout, Module, scaledDotProductAttention } from '@vitkit/core';
 import { mergeHeads, splitHeads, windowMerge, windowPartition } from './stripe-windows.js';
 
 /**
@@ -71,10 +71,9 @@ export class LePEAttention extends Module {
     const qh = splitHeads(windowPartition(q, hSp, wSp), heads);
     const kh = splitHeads(windowPartition(k, hSp, wSp), heads);
     const vh = splitHeads(vWindows, heads);
-    // core's batchMatMul: 2-D matmuls per window on WebAssembly (measured 3-4x faster
-    // for stage 3's 98-token stripes of CSWin-T; about even for stage 1's 56-token ones).
-    const probabilities = this.attnDrop.forward(tf.softmax(batchMatMul(qh, kh, true), -1));
-    const attended = mergeHeads(batchMatMul(probabilities, vh), heads, hSp, wSp);
+    // q is already scaled. Core's attention: one custom-gradient op unless attention dropout is active.
+    const { out } = scaledDotProductAttention(qh, kh, vh, { dropout: this.attnDrop, scale: 1 });
+    const attended = mergeHeads(out, heads, hSp, wSp);
     return windowMerge(tf.add(attended, lepe), b, h, w);
   }
 

@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Cost } from '../complexity.js';
 import { sumCosts } from '../complexity.js';
 import { attentionCore } from '../ops/attention-core.js';
-import { batchMatMul } from '../ops/batch-matmul.js';
 import { Dropout } from './dropout.js';
 import { Module } from '../module.js';
 import { Linear } from './linear.js';
@@ -32,9 +31,9 @@ export function scaledDotProductAttention(
   if (!dropout?.training || dropout.rate === 0) {
     return attentionCore(q, k, v, scale, options.keepProbabilities);
   }
-  const logits = batchMatMul(tf.mul(q, scale), k, true);
+  const logits = tf.matMul(tf.mul(q, scale), k, false, true);
   const probabilities = tf.softmax(logits, -1);
-  const out = batchMatMul(dropout.forward(probabilities), v);
+  const out = tf.matMul(dropout.forward(probabilities), v);
   return options.keepProbabilities ? { out, probabilities } : { out };
 }
 
