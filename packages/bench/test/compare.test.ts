@@ -49,13 +49,13 @@ describe('vitkit compare', () => {
       expect(data.report).toBe(out);
       expect(data.results).toHaveLength(1);
       const [result] = data.results;
-      expect(result).toMatchObject({ model: 'vit_micro_32', family: 'vit', seed: 0, dataset: 'mnist', params: 158_090, macs: 11_404_288, train_images: 192, eval_images: 100 });
+      expect(result).toMatchObject({ model: 'vit_micro_32', family: 'vit', seed: 0, dataset: 'mnist', params: 170_858, macs: 12_190_720, train_images: 192, eval_images: 100 });
       expect(result!.top1).toBeGreaterThanOrEqual(0);
       expect(result!.top1).toBeLessThanOrEqual(result!.top5);
       for (const f of ['results.json', 'results.csv', 'report.md', 'chart.svg', 'chart.png']) expect(existsSync(join(out, f)), f).toBe(true);
       expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))).toEqual(data.results);
       const md = readFileSync(join(out, 'report.md'), 'utf8');
-      expect(md).toContain('| vit_micro_32 | vit | 0.158 | 11.40 |');
+      expect(md).toContain('| vit_micro_32 | vit | 0.171 | 12.19 |');
       expect(md).toContain('## Recipe');
       expect(md).toContain('backend: wasm');
       expect((await sharp(join(out, 'chart.png')).metadata()).width).toBe(720);

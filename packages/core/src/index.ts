@@ -20,6 +20,7 @@ export * from './layers/layer.js';
 export * from './layers/linear.js';
 export * from './layers/mlp.js';
 export * from './layers/patch-embed.js';
+export * from './layers/shifted-patch-embed.js';
 export * from './layers/position-embedding.js';
 export * from './layers/sequential.js';
 export * from './layers/transformer-block.js';

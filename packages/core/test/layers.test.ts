@@ -10,6 +10,7 @@ import {
   LayerNorm,
   Linear,
   MultiHeadSelfAttention,
+  ShiftedPatchEmbed,
   scaledDotProductAttention,
   TransformerBlock,
 } from '../src/index.js';
@@ -65,6 +66,7 @@ const layerCases: LayerCase[] = [
     build: () => new MultiHeadSelfAttention(8, { numHeads: 2, qkvBias: true }),
     input: [2, 5, 8],
   },
+  { name: 'ShiftedPatchEmbed', build: () => new ShiftedPatchEmbed(2, 2, 3), input: [2, 4, 4, 2] },
 ];
 
 describe('layer gradients on WebAssembly', () => {

@@ -17,6 +17,7 @@ import {
   Linear,
   ModuleList,
   PatchEmbed,
+  ShiftedPatchEmbed,
   PreLogits,
   poolTokens,
   prependToken,
@@ -83,6 +84,12 @@ export interface VisionTransformerOptions {
    * 'mimetic' (q/k and v/proj near plus and minus identity; see core's mimeticInit).
    */
   attentionInit?: 'reference' | 'mimetic';
+  /**
+   * Shifted patch tokens (core's ShiftedPatchEmbed: each patch with its four
+   * half-patch diagonal shifts, LayerNorm, linear) instead of the patchify
+   * convolution (default false). Same patch grid; used by vit_micro_32.
+   */
+  shiftedPatches?: boolean;
   embedLayer?: EmbedLayerFactory;
 }
 
@@ -118,6 +125,7 @@ export function resolveConfig(options: VisionTransformerOptions = {}): VisionTra
     eps: options.eps ?? 1e-6,
     posEmbedInitStd: options.posEmbedInitStd ?? 0.02,
     attentionInit: options.attentionInit ?? 'reference',
+    shiftedPatches: options.shiftedPatches ?? false,
   };
   if (globalPool !== 'token' && globalPool !== 'avg') throw new Error(`VisionTransformer: globalPool must be 'token' or 'avg' (got '${globalPool}')`);
   if (globalPool === 'token' && !classToken) throw new Error("VisionTransformer: globalPool 'token' needs classToken: true");
@@ -127,11 +135,11 @@ export function resolveConfig(options: VisionTransformerOptions = {}): VisionTra
   return config;
 }
 
-/** The token grid and embedding cost the default patchify layer gives. */
+/** The token grid and embedding cost of the built-in embedders (patchify, or shifted patch tokens). */
 function patchEmbedding(c: VisionTransformerConfig): { cost: Cost; grid: [number, number] } {
   const [h, w] = c.imgSize;
   return {
-    cost: PatchEmbed.cost(c.patchSize, c.inChannels, c.embedDim, h, w),
+    cost: (c.shiftedPatches ? ShiftedPatchEmbed : PatchEmbed).cost(c.patchSize, c.inChannels, c.embedDim, h, w),
     grid: [Math.floor(h / c.patchSize), Math.floor(w / c.patchSize)],
   };
 }
@@ -169,7 +177,9 @@ export class VisionTransformer extends ImageClassifier implements BlockTransform
 
     const embedder = options.embedLayer
       ? options.embedLayer(c.imgSize, c.inChannels, c.embedDim)
-      : new PatchEmbed(c.patchSize, c.inChannels, c.embedDim);
+      : c.shiftedPatches
+        ? new ShiftedPatchEmbed(c.patchSize, c.inChannels, c.embedDim)
+        : new PatchEmbed(c.patchSize, c.inChannels, c.embedDim);
     if (embedder.embedDim !== c.embedDim) {
       embedder.dispose();
       throw new Error(`VisionTransformer: the embed layer gives ${embedder.embedDim}-wide tokens, the model is ${c.embedDim} wide`);

@@ -1,13 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Cost } from '../complexity.js';
-import { truncNormal } from '../init.js';
+import { truncNormal, uniform } from '../init.js';
 import { dense } from '../ops/dense.js';
 import { Layer } from './layer.js';
 
 export interface LinearOptions {
   bias?: boolean;
-  /** Initial weight: 'trunc_normal' (std 0.02, timm's ViT default) or 'zeros' (a fine-tuning head). */
-  init?: 'trunc_normal' | 'zeros';
+  /**
+   * Initial values: 'trunc_normal' (weight std 0.02, zero bias: timm's ViT default), 'zeros'
+   * (a fine-tuning head) or 'uniform' (PyTorch's own default: weight and bias U(+-1/sqrt(in))).
+   */
+  init?: 'trunc_normal' | 'zeros' | 'uniform';
 }
 
 /** y = x W^T + b over the last axis, as torch.nn.Linear (weights stored [in, out]). */
@@ -21,9 +24,12 @@ export class Linear extends Layer {
     options: LinearOptions = {},
   ) {
     super();
-    const w = options.init === 'zeros' ? tf.zeros([inFeatures, outFeatures]) : truncNormal([inFeatures, outFeatures]);
+    const init = options.init ?? 'trunc_normal';
+    const bound = 1 / Math.sqrt(inFeatures);
+    const w = init === 'zeros' ? tf.zeros([inFeatures, outFeatures]) : init === 'uniform' ? uniform([inFeatures, outFeatures], bound) : truncNormal([inFeatures, outFeatures]);
     this.weight = this.addParameter('weight', w, 'linear');
-    this.bias = (options.bias ?? true) ? this.addParameter('bias', tf.zeros([outFeatures])) : null;
+    const bias = () => (init === 'uniform' ? uniform([outFeatures], bound) : tf.zeros([outFeatures]));
+    this.bias = (options.bias ?? true) ? this.addParameter('bias', bias()) : null;
   }
 
   forward(x: tf.Tensor): tf.Tensor {
