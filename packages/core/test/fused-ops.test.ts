@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { MultiHeadSelfAttention } from '../src/index.js';
-import { attentionCore } from '../src/ops/attention-core.js';
+import { attentionCore, diagonalMask } from '../src/ops/attention-core.js';
 import { geluExact } from '../src/ops/gelu.js';
 import { layerNorm } from '../src/ops/layer-norm.js';
 import { type Arr, expectArraysClose, expectFiniteDifferences, randomArr, toArr, variableOf, weightedGrads } from './gradient-check.js';
@@ -127,31 +127,52 @@ describe('attentionCore (one custom-gradient op)', () => {
   for (const [lead, m, n, d] of cases) {
     it(`matches autograd of softmax(q k^T s) v for q [${lead},${m},${d}], k and v [${lead},${n},${d}]`, () => {
       const scale = d ** -0.5;
-      const fused = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => attentionCore(q, k, v, scale).out;
+      const fused = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => attentionCore(q, k, v, { scale }).out;
       const plain = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => plainAttention(q, k, v, scale);
       const inputs = [randomArr([...lead, m, d], 13), randomArr([...lead, n, d], 14), randomArr([...lead, n, d], 15)];
       expectSameAsPlain(fused, plain, inputs);
     });
   }
   it('agrees with finite differences', () => {
-    const fused = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => attentionCore(q, k, v, 0.7).out;
+    const fused = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => attentionCore(q, k, v, { scale: 0.7 }).out;
     expectFiniteDifferencesOf(fused, [randomArr([2, 3, 2], 16), randomArr([2, 4, 2], 17), randomArr([2, 4, 2], 18)]);
   });
   it('returns the probabilities when asked, as a tensor of the caller scope', () => {
     const inputs = [randomArr([2, 2, 3, 4], 19), randomArr([2, 2, 5, 4], 20), randomArr([2, 2, 5, 4], 21)];
     const fused = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => {
-      const { out, probabilities } = attentionCore(q, k, v, 0.5, true);
+      const { out, probabilities } = attentionCore(q, k, v, { scale: 0.5, keepProbabilities: true });
       return tf.add(tf.sum(out), tf.sum(tf.mul(probabilities!, probabilities!)));
     };
     expectNoLeak(fused, inputs);
     tf.tidy(() => {
       const [q, k, v] = inputs.map((a) => tf.tensor(a.values, a.shape));
-      const { probabilities } = attentionCore(q!, k!, v!, 0.5, true);
+      const { probabilities } = attentionCore(q!, k!, v!, { scale: 0.5, keepProbabilities: true });
       expect(Array.from(probabilities!.dataSync())).toEqual(Array.from(tf.softmax(tf.matMul(tf.mul(q!, 0.5), k!, false, true)).dataSync()));
     });
   });
+  // Locality self-attention: a learned scale (a fourth input with its own gradient) and the diagonal masked.
+  const localityPlain = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, s: tf.Tensor) =>
+    tf.matMul(tf.softmax(tf.add(tf.matMul(tf.mul(q, s), k, false, true), diagonalMask(k.shape[k.rank - 2]!)), -1), v);
+  const localityFused = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, s: tf.Tensor) => attentionCore(q, k, v, { scale: s, maskDiagonal: true }).out;
+  it('with a learned scale and the diagonal masked, matches autograd of the plain composition', () => {
+    for (const [lead, n, d] of [
+      [[2, 3], 5, 4],
+      [[2, 2], 48, 40],
+    ] as [number[], number, number][]) {
+      const inputs = [randomArr([...lead, n, d], 25), randomArr([...lead, n, d], 26), randomArr([...lead, n, d], 27), { values: Float32Array.of(0.4), shape: [1] }];
+      // The scale's gradient sums over every logit: float32 summation order differs by ~1e-5 at 48x48x40.
+      expectSameAsPlain(localityFused, localityPlain, inputs, 1e-4);
+    }
+    expectFiniteDifferencesOf(localityFused, [randomArr([2, 3, 2], 28), randomArr([2, 3, 2], 29), randomArr([2, 3, 2], 30), { values: Float32Array.of(0.6), shape: [1] }]);
+    tf.tidy(() => {
+      const q = tf.randomNormal([1, 2, 4, 3]);
+      const { probabilities } = attentionCore(q, q, q, { scale: tf.scalar(0.5), maskDiagonal: true, keepProbabilities: true });
+      expect(Array.from(tf.sum(tf.mul(probabilities!, tf.eye(4))).dataSync())).toEqual([0]);
+      expect(() => attentionCore(tf.zeros([1, 3, 2]), tf.zeros([1, 4, 2]), tf.zeros([1, 4, 2]), { scale: 1, maskDiagonal: true })).toThrow(/as many queries as keys/);
+    });
+  });
   it('keeps the tensor count flat', () => {
-    const fused = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => attentionCore(q, k, v, 0.5).out;
+    const fused = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => attentionCore(q, k, v, { scale: 0.5 }).out;
     expectNoLeak(fused, [randomArr([2, 2, 5, 4], 22), randomArr([2, 2, 5, 4], 23), randomArr([2, 2, 5, 4], 24)]);
   });
 });

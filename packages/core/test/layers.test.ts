@@ -66,6 +66,11 @@ const layerCases: LayerCase[] = [
     build: () => new MultiHeadSelfAttention(8, { numHeads: 2, qkvBias: true }),
     input: [2, 5, 8],
   },
+  {
+    name: 'MultiHeadSelfAttention (locality: learned scale, diagonal masked)',
+    build: () => new MultiHeadSelfAttention(8, { numHeads: 2, locality: true }),
+    input: [2, 5, 8],
+  },
   { name: 'ShiftedPatchEmbed', build: () => new ShiftedPatchEmbed(2, 2, 3), input: [2, 4, 4, 2] },
 ];
 
@@ -287,6 +292,10 @@ describe('static cost against the built modules', () => {
       const attn = new MultiHeadSelfAttention(12, { numHeads: 3, qkvBias });
       const cost = MultiHeadSelfAttention.cost(12, 10, qkvBias);
       expect(attn.numParams()).toBe(cost.params);
+      const local = new MultiHeadSelfAttention(12, { numHeads: 3, qkvBias, locality: true });
+      expect(local.numParams()).toBe(MultiHeadSelfAttention.cost(12, 10, qkvBias, true).params);
+      expect(local.numParams()).toBe(cost.params + 1);
+      local.dispose();
       // qkv, q k^T, probabilities x v, proj.
       expect(cost.macs).toBe(10 * 12 * 36 + 10 * 10 * 12 + 10 * 10 * 12 + 10 * 12 * 12);
       attn.dispose();

@@ -90,6 +90,8 @@ export interface VisionTransformerOptions {
    * convolution (default false). Same patch grid; used by vit_micro_32.
    */
   shiftedPatches?: boolean;
+  /** Locality self-attention in every block (core's AttentionOptions.locality; default false). */
+  localityAttention?: boolean;
   embedLayer?: EmbedLayerFactory;
 }
 
@@ -126,6 +128,7 @@ export function resolveConfig(options: VisionTransformerOptions = {}): VisionTra
     posEmbedInitStd: options.posEmbedInitStd ?? 0.02,
     attentionInit: options.attentionInit ?? 'reference',
     shiftedPatches: options.shiftedPatches ?? false,
+    localityAttention: options.localityAttention ?? false,
   };
   if (globalPool !== 'token' && globalPool !== 'avg') throw new Error(`VisionTransformer: globalPool must be 'token' or 'avg' (got '${globalPool}')`);
   if (globalPool === 'token' && !classToken) throw new Error("VisionTransformer: globalPool 'token' needs classToken: true");
@@ -207,6 +210,7 @@ export class VisionTransformer extends ImageClassifier implements BlockTransform
           attnDrop: c.attnDropRate,
           dropPath: c.depth > 1 ? (c.dropPathRate * i) / (c.depth - 1) : 0,
           eps: c.eps,
+          locality: c.localityAttention,
         }),
       );
     }
@@ -333,7 +337,7 @@ export class VisionTransformer extends ImageClassifier implements BlockTransform
     return sumCosts(
       embedCost,
       { params: prefix * d + (c.noEmbedClass ? patches : tokens) * d, macs: 0 },
-      repeatCost(TransformerBlock.cost(d, tokens, { mlpRatio: c.mlpRatio, qkvBias: c.qkvBias }), c.depth),
+      repeatCost(TransformerBlock.cost(d, tokens, { mlpRatio: c.mlpRatio, qkvBias: c.qkvBias, locality: c.localityAttention }), c.depth),
       LayerNorm.cost(d),
       c.representationSize ? PreLogits.cost(d, c.representationSize) : { params: 0, macs: 0 },
       c.numClasses > 0 ? Linear.cost(headIn, c.numClasses, 1) : { params: 0, macs: 0 },

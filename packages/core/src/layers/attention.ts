@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Cost } from '../complexity.js';
 import { sumCosts } from '../complexity.js';
-import { attentionCore } from '../ops/attention-core.js';
+import { attentionCore, diagonalMask } from '../ops/attention-core.js';
 import { Dropout } from './dropout.js';
 import { Module } from '../module.js';
 import { Linear } from './linear.js';
@@ -11,27 +11,35 @@ export interface AttentionOptions {
   qkvBias?: boolean;
   attnDrop?: number;
   projDrop?: number;
+  /**
+   * Locality self-attention (Lee, Lee & Song 2021): a learned scale (parameter
+   * `log_scale`, its logarithm, starting at head_dim^-0.5) and no token
+   * attending to itself. Default false (timm's attention).
+   */
+  locality?: boolean;
 }
 
 /**
  * Scaled dot-product attention over heads: q, k, v [B, H, N, D] -> [B, H, N, D],
- * with the probabilities [B, H, N, N] when asked for. `scale` defaults to
- * head_dim^-0.5. Without active dropout it is one custom-gradient op
- * (ops/attention-core.ts); with dropout on the probabilities it is the plain
- * differentiable composition.
+ * with the probabilities [B, H, N, N] when asked for. `scale` (a number or a
+ * one-element tensor) defaults to head_dim^-0.5; `maskDiagonal` keeps each
+ * token from attending to itself. Without active dropout it is one
+ * custom-gradient op (ops/attention-core.ts); with dropout on the probabilities
+ * it is the plain differentiable composition.
  */
 export function scaledDotProductAttention(
   q: tf.Tensor,
   k: tf.Tensor,
   v: tf.Tensor,
-  options: { dropout?: Dropout; keepProbabilities?: boolean; scale?: number } = {},
+  options: { dropout?: Dropout; keepProbabilities?: boolean; scale?: number | tf.Tensor; maskDiagonal?: boolean } = {},
 ): { out: tf.Tensor; probabilities?: tf.Tensor } {
   const scale = options.scale ?? q.shape[q.rank - 1]! ** -0.5;
   const dropout = options.dropout;
   if (!dropout?.training || dropout.rate === 0) {
-    return attentionCore(q, k, v, scale, options.keepProbabilities);
+    return attentionCore(q, k, v, { scale, keepProbabilities: options.keepProbabilities, maskDiagonal: options.maskDiagonal });
   }
-  const logits = tf.matMul(tf.mul(q, scale), k, false, true);
+  let logits = tf.matMul(tf.mul(q, scale), k, false, true);
+  if (options.maskDiagonal) logits = tf.add(logits, diagonalMask(logits.shape[logits.rank - 1]!));
   const probabilities = tf.softmax(logits, -1);
   const out = tf.matMul(dropout.forward(probabilities), v);
   return options.keepProbabilities ? { out, probabilities } : { out };
@@ -75,6 +83,8 @@ export class MultiHeadSelfAttention extends CapturesAttention {
   readonly qkv: Linear;
   readonly proj: Linear;
   readonly numHeads: number;
+  /** Locality self-attention's learned log scale [1], or null (the fixed head_dim^-0.5). */
+  readonly logScale: tf.Variable | null;
   private readonly attnDrop: Dropout;
   private readonly projDrop: Dropout;
 
@@ -85,6 +95,7 @@ export class MultiHeadSelfAttention extends CapturesAttention {
     super();
     if (dim % options.numHeads !== 0) throw new Error(`attention: dim ${dim} is not divisible by ${options.numHeads} heads`);
     this.numHeads = options.numHeads;
+    this.logScale = options.locality ? this.addParameter('log_scale', tf.fill([1], Math.log((dim / options.numHeads) ** -0.5))) : null;
     this.qkv = this.addModule('qkv', new Linear(dim, 3 * dim, { bias: options.qkvBias ?? true }));
     this.attnDrop = this.addModule('attn_drop', new Dropout(options.attnDrop ?? 0));
     this.proj = this.addModule('proj', new Linear(dim, dim));
@@ -109,16 +120,17 @@ export class MultiHeadSelfAttention extends CapturesAttention {
     const { out, probabilities } = scaledDotProductAttention(q, k, v, {
       dropout: this.attnDrop,
       keepProbabilities: this.captureAttention,
+      ...(this.logScale ? { scale: tf.exp(this.logScale), maskDiagonal: true } : {}),
     });
     if (probabilities) this.keepAttention(probabilities);
     const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [b, n, c]);
     return this.projDrop.forward(this.proj.forward(merged));
   }
 
-  static cost(dim: number, tokens: number, qkvBias = true): Cost {
+  static cost(dim: number, tokens: number, qkvBias = true, locality = false): Cost {
     return sumCosts(
       Linear.cost(dim, 3 * dim, tokens, qkvBias),
-      { params: 0, macs: 2 * tokens * tokens * dim },
+      { params: locality ? 1 : 0, macs: 2 * tokens * tokens * dim },
       Linear.cost(dim, dim, tokens),
     );
   }

@@ -16,6 +16,8 @@ export interface TransformerBlockOptions {
   drop?: number;
   attnDrop?: number;
   dropPath?: number;
+  /** Locality self-attention (see AttentionOptions.locality). */
+  locality?: boolean;
   /** LayerNorm epsilon: 1e-6 for timm ViT and CrossViT, 1e-5 for pycls and CSWin. */
   eps: number;
 }
@@ -45,6 +47,7 @@ export class TransformerBlock extends Layer {
         qkvBias: options.qkvBias ?? true,
         attnDrop: options.attnDrop ?? 0,
         projDrop: options.drop ?? 0,
+        locality: options.locality ?? false,
       }),
     );
     this.dropPath = this.addModule('drop_path', new DropPath(options.dropPath ?? 0));
@@ -63,10 +66,10 @@ export class TransformerBlock extends Layer {
     });
   }
 
-  static cost(dim: number, tokens: number, options: { mlpRatio?: number; mlpHidden?: number; qkvBias?: boolean }): Cost {
+  static cost(dim: number, tokens: number, options: { mlpRatio?: number; mlpHidden?: number; qkvBias?: boolean; locality?: boolean }): Cost {
     return sumCosts(
       LayerNorm.cost(dim),
-      MultiHeadSelfAttention.cost(dim, tokens, options.qkvBias ?? true),
+      MultiHeadSelfAttention.cost(dim, tokens, options.qkvBias ?? true, options.locality ?? false),
       LayerNorm.cost(dim),
       Mlp.cost(dim, mlpHiddenSize(dim, options), tokens),
     );
