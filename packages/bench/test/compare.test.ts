@@ -49,7 +49,7 @@ describe('vitkit compare', () => {
       expect(data.report).toBe(out);
       expect(data.results).toHaveLength(1);
       const [result] = data.results;
-      expect(result).toMatchObject({ model: 'vit_micro_32', family: 'vit', seed: 0, dataset: 'mnist', params: 170_858, macs: 12_190_720, train_images: 192, eval_images: 100 });
+      expect(result).toMatchObject({ model: 'vit_micro_32', family: 'vit', seed: 0, dataset: 'mnist', params: 170_861, macs: 12_190_720, train_images: 192, eval_images: 100 });
       expect(result!.top1).toBeGreaterThanOrEqual(0);
       expect(result!.top1).toBeLessThanOrEqual(result!.top5);
       for (const f of ['results.json', 'results.csv', 'report.md', 'chart.svg', 'chart.png']) expect(existsSync(join(out, f)), f).toBe(true);

@@ -4,11 +4,13 @@ import { expectClose } from '../../../test-utils/index.js';
 import { LayerNorm, Linear, ShiftedPatchEmbed } from '../src/index.js';
 
 describe('ShiftedPatchEmbed (shifted patch tokenization)', () => {
-  it('tokens are LayerNorm + linear of each patch of the image and its four half-patch diagonal shifts', () => {
+  it('tokens are LayerNorm + linear of each patch of the image and its four half-patch diagonal shifts (mirrored at the borders)', () => {
     const [b, h, w, c, p, d] = [2, 8, 12, 3, 4, 5];
     const embed = new ShiftedPatchEmbed(p, c, d);
     const data = Float32Array.from({ length: b * h * w * c }, (_, i) => Math.sin(i * 0.37) * 2);
-    const pixel = (n: number, y: number, x: number, ch: number) => (y < 0 || y >= h || x < 0 || x >= w ? 0 : data[((n * h + y) * w + x) * c + ch]!);
+    // Beyond the border the image mirrors itself, edge included: row -1 is row 0, row h is row h-1.
+    const mirror = (i: number, size: number) => (i < 0 ? -i - 1 : i >= size ? 2 * size - i - 1 : i);
+    const pixel = (n: number, y: number, x: number, ch: number) => data[((n * h + mirror(y, h)) * w + mirror(x, w)) * c + ch]!;
     // Feature order within a patch: row, column, then the five copies' channels.
     const shifts = [
       [0, 0],

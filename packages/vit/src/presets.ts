@@ -147,7 +147,7 @@ function deit(width: 'tiny' | 'small' | 'base', figures: ReferenceFigures): VitP
  */
 const MICRO: VitPreset = {
   name: 'vit_micro_32',
-  architecture: { imgSize: 32, patchSize: 4, embedDim: 64, depth: 3, numHeads: 2, mlpRatio: 4, qkvBias: true, numClasses: 10, eps: 1e-6, posEmbedInitStd: 1, attentionInit: 'mimetic', shiftedPatches: true },
+  architecture: { imgSize: 32, patchSize: 4, embedDim: 64, depth: 3, numHeads: 2, mlpRatio: 4, qkvBias: true, numClasses: 10, eps: 1e-6, posEmbedInitStd: 1, attentionInit: 'mimetic', shiftedPatches: true, localityAttention: true },
   defaults: {
     family: 'vit',
     imgSize: 32,

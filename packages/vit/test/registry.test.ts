@@ -66,7 +66,8 @@ describe('registered ViT/DeiT models', () => {
     // plus the shifted patch tokens (LayerNorm and a 240 -> 64 projection of 64 patches of
     // 4x4 pixels x 3 channels x 5 copies) and the head (64*10).
     const blockMacs = 65 * (4 * 64 * 64 + 2 * 64 * 256) + 2 * 65 * 65 * 64;
-    const blockParams = 4 * 64 + (64 * 192 + 192) + (64 * 64 + 64) + (64 * 256 + 256) + (256 * 64 + 64);
+    // Each block's attention also learns its scale (locality self-attention): one parameter.
+    const blockParams = 4 * 64 + (64 * 192 + 192) + 1 + (64 * 64 + 64) + (64 * 256 + 256) + (256 * 64 + 64);
     expect(getModelEntry('vit_micro_32').cost()).toEqual({
       params: 2 * 240 + 240 * 64 + 64 + 64 + 65 * 64 + 3 * blockParams + 128 + 650,
       macs: 64 * 240 * 64 + 3 * blockMacs + 640,

@@ -6,13 +6,34 @@ import { Linear } from './linear.js';
 import type { TokenEmbedder } from './patch-embed.js';
 
 /**
+ * x padded by `s` on both sides of `axis` with its own border mirrored (edge
+ * included, as tf.mirrorPad's 'symmetric'). Built from slices, reverses and a
+ * concat because tfjs's MirrorPad gradient only slices the middle out of dy and
+ * drops what the mirrored borders contributed.
+ */
+function mirrorPad(x: tf.Tensor, axis: number, s: number): tf.Tensor {
+  const size = x.shape[axis]!;
+  const part = (start: number) => {
+    const begin = x.shape.map(() => 0);
+    const extent = [...x.shape];
+    begin[axis] = start;
+    extent[axis] = s;
+    return tf.reverse(tf.slice(x, begin, extent), axis);
+  };
+  return tf.concat([part(0), x, part(size - s)], axis);
+}
+
+/**
  * Shifted patch tokenization (Lee, Lee & Song 2021, "Vision Transformer for
  * Small-Size Datasets"): the image and four copies shifted by half a patch
- * diagonally (zeros fill what shifts in) are stacked on the channel axis, cut
+ * diagonally are stacked on the channel axis, cut
  * into the same non-overlapping patches, and each flattened patch goes through
  * a LayerNorm and a linear projection. A token then also sees the pixels
  * around its patch, which a plain patchify ViT must learn through attention;
- * on small data that is most of what it learns slowly.
+ * on small data that is most of what it learns slowly. What shifts in at the
+ * borders mirrors the border pixels (the paper fills zeros, which after
+ * normalisation is mid-grey rather than the background: one MNIST epoch in the
+ * PyTorch peer gave 96.7 and 96.5% with zeros, 96.9 and 96.8% with the background).
  */
 export class ShiftedPatchEmbed extends Layer implements TokenEmbedder {
   /** The image and its four diagonal shifts. */
@@ -43,12 +64,7 @@ export class ShiftedPatchEmbed extends Layer implements TokenEmbedder {
     const p = this.patchSize;
     if (h % p !== 0 || w % p !== 0) throw new Error(`ShiftedPatchEmbed: image ${h}x${w} is not divisible by patch size ${p}`);
     const s = Math.floor(p / 2);
-    const padded = tf.pad(x, [
-      [0, 0],
-      [s, s],
-      [s, s],
-      [0, 0],
-    ]);
+    const padded = mirrorPad(mirrorPad(x, 1, s), 2, s);
     // Up-left, up-right, down-left, down-right: shifted[i][j] = x[i + dy][j + dx].
     const shifts = [
       [-s, -s],
