@@ -101,12 +101,14 @@ function paperPresets(): Preset[] {
 }
 
 /**
- * vitc_micro_32: the ViTC twin of vit_micro_32 (patch 4, width 64, depth 3,
- * 2 heads, MLP 256; 11.40 M MACs with a plain patchify stem) built by the paper's recipe - a conv stem to
- * the same 8x8 grid and one block fewer. The stem follows the 18GF pattern
- * (two stride-2 3x3 convolutions doubling 32 -> 64, a stride-1 3x3 at 64, the
- * 1x1 to the width), which makes its cost about one block's: 11.49 M MACs in
- * all, within 1% of vit_micro_32, as the paper matches ViTC to ViTP flops.
+ * vitc_micro_32: the ViTC twin of a plain patchify vit_micro_32 (patch 4,
+ * width 64, depth 3, 2 heads, MLP 256: 11.40 M MACs; the registered
+ * vit_micro_32 adds shifted patch tokens, 12.19 M) built by the paper's
+ * recipe - a conv stem to the same 8x8 grid and one block fewer. The stem
+ * follows the 18GF pattern (two stride-2 3x3 convolutions doubling 32 -> 64, a
+ * stride-1 3x3 at 64, the 1x1 to the width), which makes its cost about one
+ * block's: 11.49 M MACs in all, within 1% of its patchify twin, as the paper
+ * matches ViTC to ViTP flops.
  */
 const MICRO: Preset = {
   name: 'vitc_micro_32',
