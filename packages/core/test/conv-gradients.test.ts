@@ -36,6 +36,7 @@ const cases: ConvCase[] = [
   { name: 'groups=1, patchify 4x4 stride 4 (fast path)', input: [2, 8, 12, 3], out: 5, kernel: 4, stride: 4, padding: 0 },
   { name: 'groups=1, 4x4 stride 4 on 10x10 (not divisible)', input: [1, 10, 10, 2], out: 3, kernel: 4, stride: 4, padding: 0 },
   { name: 'depthwise 3x3 stride 1 pad 1 (LePE)', input: [2, 6, 6, 4], out: 4, kernel: 3, stride: 1, padding: 1, groups: 4 },
+  { name: 'depthwise 5x5 stride 1 pad 1 on 7x6 (unit-stride path, output smaller than input)', input: [2, 7, 6, 3], out: 3, kernel: 5, stride: 1, padding: 1, groups: 3 },
   { name: 'depthwise 3x3 stride 2 pad 1', input: [2, 7, 7, 4], out: 4, kernel: 3, stride: 2, padding: 1, groups: 4 },
   { name: 'depthwise multiplier 2, 3x3 stride 1 pad 1', input: [1, 5, 6, 3], out: 6, kernel: 3, stride: 1, padding: 1, groups: 3 },
   { name: 'depthwise multiplier 3, 5x5 stride 2 pad 0', input: [1, 9, 8, 2], out: 6, kernel: 5, stride: 2, padding: 0, groups: 2 },

@@ -20,6 +20,7 @@ import {
   poolTokens,
   prependToken,
   resize2d,
+  ShiftedPatchEmbed,
   sumCosts,
   type TokenEmbedder,
   truncNormal,
@@ -67,6 +68,17 @@ export interface CrossViTConfig {
    * v/proj near plus and minus identity; see core's mimeticInit).
    */
   attentionInit?: 'reference' | 'mimetic';
+  /** Shifted patch tokens (core's ShiftedPatchEmbed) instead of the patchify convolution, in every branch. */
+  shiftedPatches?: boolean;
+}
+
+/** The token embedder class of every branch: dagger convolutions, shifted patches, or the patchify convolution. */
+function branchEmbedder(c: CrossViTConfig): {
+  create(patchSize: number, inChannels: number, embedDim: number): TokenEmbedder;
+  cost(patchSize: number, inChannels: number, embedDim: number, h: number, w: number): Cost;
+} {
+  const cls = c.multiConv ? MultiConvPatchEmbed : c.shiftedPatches ? ShiftedPatchEmbed : PatchEmbed;
+  return { create: (p, inC, d) => new cls(p, inC, d), cost: (p, inC, d, h, w) => cls.cost(p, inC, d, h, w) };
 }
 
 /** Checks a configuration as the reference constructor and forward would; errors name the reference argument. */
@@ -143,7 +155,7 @@ export class CrossViT extends ImageClassifier implements AttentionExplainer {
     this.patchEmbed = this.addModule('patch_embed', new ModuleList<TokenEmbedder>());
     for (let i = 0; i < n; i++) {
       const [p, d] = [c.patchSize[i]!, c.embedDim[i]!];
-      this.patchEmbed.push(c.multiConv ? new MultiConvPatchEmbed(p, c.inChannels, d) : new PatchEmbed(p, c.inChannels, d));
+      this.patchEmbed.push(branchEmbedder(c).create(p, c.inChannels, d));
     }
     this.posEmbed = this.addModule('pos_embed', new ParameterList());
     for (let i = 0; i < n; i++) this.posEmbed.push(truncNormal([1, tokens[i]!, c.embedDim[i]!], c.posEmbedInitStd ?? 0.02));
@@ -274,7 +286,7 @@ export class CrossViT extends ImageClassifier implements AttentionExplainer {
       const s = c.imgSize[i]!;
       const p = c.patchSize[i]!;
       return sumCosts(
-        c.multiConv ? MultiConvPatchEmbed.cost(p, c.inChannels, d, s, s) : PatchEmbed.cost(p, c.inChannels, d, s, s),
+        branchEmbedder(c).cost(p, c.inChannels, d, s, s),
         { params: (tokens[i]! + 1) * d, macs: 0 }, // position embedding and class token
         LayerNorm.cost(d),
         Linear.cost(d, c.numClasses, 1),

@@ -108,9 +108,10 @@ export const MICRO_PRESET: CrossViTPreset = {
     attnDropRate: 0,
     dropPathRate: 0,
     eps: 1e-6,
-    // Started as vit_micro_32 (position embedding at std 1, mimetic attention), for short runs from scratch.
+    // Started as vit_micro_32 (position embedding at std 1, mimetic attention, shifted patch tokens), for short runs from scratch.
     posEmbedInitStd: 1,
     attentionInit: 'mimetic',
+    shiftedPatches: true,
   },
   figures: {},
 };
