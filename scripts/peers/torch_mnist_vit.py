@@ -15,8 +15,12 @@ Settings come from the environment (defaults in brackets):
   attention init (vitkit's mimeticInit), LR [2e-3], BS [64], LS [0.1] label
   smoothing, WD [0.05], WARM [50] warm-up steps, MINLR [1e-5], CLIP [1],
   B2 [0.999] Adam beta2, N [60000] training images, EV [0] evaluate on 2,000
-  test images every EV steps, SEED [0], T [2] threads.
-e.g. POSSTD=1 MIMETIC=0.7,0.7,0.4,0.4 BS=32 /usr/bin/python3 scripts/peers/torch_mnist_vit.py
+  test images every EV steps, SEED [0], T [2] threads,
+  SPT [off] shifted patch tokens (core's ShiftedPatchEmbed; SPTFILL [-1], the
+  value shifted in: -1 is MNIST's background, as vitkit's mirrored border),
+  LSA [off] locality self-attention (learned scale, diagonal masked).
+vit_micro_32 as registered:
+  POSSTD=1 MIMETIC=0.7,0.7,0.4,0.4 SPT=1 LSA=1 H=4 BS=32 /usr/bin/python3 scripts/peers/torch_mnist_vit.py
 """
 import math, os, time
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -33,12 +37,16 @@ Xtr,Xte=prep(xtr),prep(xte); Ytr,Yte=torch.tensor(ytr,dtype=torch.long),torch.te
 E=os.environ.get
 L=int(E('L',3)); D=int(E('D',64)); H=int(E('H',2)); P=4; pool=E('POOL','cls'); pos=E('POS','learn'); lr=float(E('LR',2e-3)); bs=int(E('BS',64)); ls=float(E('LS',0.1)); wd=float(E('WD',0.05)); limit=int(E('N',60000)); warm=int(E('WARM',50)); mlp=float(E('MLP',4)); seed=int(E('SEED',0)); minlr=float(E('MINLR',1e-5)); clip=float(E('CLIP',1)); ev=int(E('EV',0)); b2=float(E('B2',0.999))
 torch.manual_seed(seed)
+LSA=bool(E('LSA')); SPT=bool(E('SPT'))
 class Block(nn.Module):
     def __init__(s):
         super().__init__(); s.n1=nn.LayerNorm(D,eps=1e-6); s.qkv=nn.Linear(D,3*D); s.proj=nn.Linear(D,D); s.n2=nn.LayerNorm(D,eps=1e-6); s.fc1=nn.Linear(D,int(D*mlp)); s.fc2=nn.Linear(int(D*mlp),D)
+        if LSA: s.temp=nn.Parameter(torch.tensor(math.log((D//H)**-0.5)))
     def forward(s,x):
         B,N,C=x.shape; q,k,v=s.qkv(s.n1(x)).reshape(B,N,3,H,C//H).permute(2,0,3,1,4)
-        a=(q@k.transpose(-2,-1))*(C//H)**-0.5; x=x+s.proj((a.softmax(-1)@v).transpose(1,2).reshape(B,N,C))
+        a=(q@k.transpose(-2,-1))*(s.temp.exp() if LSA else (C//H)**-0.5)
+        if LSA: a=a.masked_fill(torch.eye(N,dtype=torch.bool),float('-inf'))
+        x=x+s.proj((a.softmax(-1)@v).transpose(1,2).reshape(B,N,C))
         return x+s.fc2(F.gelu(s.fc1(s.n2(x))))
 def sincos(h,w,dim):
     y,x=torch.meshgrid(torch.arange(h,dtype=torch.float32),torch.arange(w,dtype=torch.float32),indexing='ij')
@@ -47,7 +55,9 @@ def sincos(h,w,dim):
     return torch.cat([x.sin(),x.cos(),y.sin(),y.cos()],1)[None]
 class ViT(nn.Module):
     def __init__(s):
-        super().__init__(); s.pe=nn.Conv2d(3,D,P,P); g=32//P
+        super().__init__(); g=32//P
+        s.pe=nn.Conv2d(3*(5 if SPT else 1),D,P,P)
+        s.pn=nn.LayerNorm(3*(5 if SPT else 1)*P*P) if SPT else None
         s.cls=nn.Parameter(torch.zeros(1,1,D)) if pool=='cls' else None
         n=g*g+(1 if pool=='cls' else 0)
         if pos=='learn': s.pos=nn.Parameter(torch.randn(1,n,D)*float(E('POSSTD',.02)))
@@ -66,7 +76,13 @@ class ViT(nn.Module):
                     blk.qkv.weight[2*D:]=b2**.5*I+(a2/D)**.5*torch.randn(D,D)
                     blk.proj.weight.copy_(-(b2**.5)*I+(a2/D)**.5*torch.randn(D,D))
     def forward(s,x):
-        x=s.pe(x).flatten(2).transpose(1,2)
+        if SPT:
+            h=P//2
+            sh=[torch.roll(F.pad(x,(h,h,h,h),value=float(E('SPTFILL',-1))),(dy,dx),(2,3))[:,:,h:-h,h:-h] for dy,dx in ((h,h),(h,-h),(-h,h),(-h,-h))]
+            x=torch.cat([x]+sh,1); B=x.shape[0]
+            t=F.unfold(x,P,stride=P).transpose(1,2); t=s.pn(t)
+            x=t@s.pe.weight.flatten(1).t()+s.pe.bias
+        else: x=s.pe(x).flatten(2).transpose(1,2)
         if s.cls is not None:
             if pos=='sincos': x=x+s.pos; x=torch.cat([s.cls.expand(x.shape[0],-1,-1),x],1)
             else: x=torch.cat([s.cls.expand(x.shape[0],-1,-1),x],1)+s.pos
@@ -90,5 +106,5 @@ for i in range(steps):
         print(f'  step {i+1} imgs {(i+1)*bs} loss {l.item():.3f} acc2k {a:.3f}',flush=True); m.train()
 m.eval()
 with torch.no_grad(): acc=(m(Xte).argmax(1)==Yte).float().mean().item()
-macs=L*(64+(pool=='cls'))*(4*D*D+2*D*D*mlp)+L*2*(64+(pool=='cls'))**2*D+64*48*D
-print(f"L{L} D{D} H{H} mlp{mlp} pool={pool} pos={pos} lr{lr} bs{bs} ls{ls} wd{wd} N{limit}: top1 {acc:.4f} macs {macs/1e6:.1f}M {time.time()-t:.0f}s",flush=True)
+macs=L*(64+(pool=='cls'))*(4*D*D+2*D*D*mlp)+L*2*(64+(pool=='cls'))**2*D+64*48*(5 if SPT else 1)*D
+print(f"L{L} D{D} H{H} mlp{mlp} pool={pool} pos={pos} spt={SPT} lsa={LSA} seed={seed} lr{lr} bs{bs} ls{ls} wd{wd} N{limit}: top1 {acc:.4f} macs {macs/1e6:.1f}M {time.time()-t:.0f}s",flush=True)
