@@ -56,7 +56,7 @@ export const compare: Command = {
   summary: 'train and compare models under one recipe and budget; writes a report folder (tables, chart)',
   usage: 'vitkit compare [--models A,B,...] [--dataset D] [--epochs N] [--budget-macs X] [--seeds K] [--out DIR] [--json]',
   details:
-    `By default compares ${DEFAULT_MODELS.join(', ')} (the four families at about 11-12 M MACs)\n` +
+    `By default compares ${DEFAULT_MODELS.join(', ')} (the four families at about 11-13 M MACs)\n` +
     'on MNIST, which ships with vitkit. Writes DIR/results.json, results.csv, report.md, chart.svg and\n' +
     'chart.png, rewritten after every run; each run trains in DIR/runs/<model>-seed<k>. Started again with\n' +
     'the same --out, it skips finished runs and resumes an interrupted one from its checkpoint.\n' +
@@ -66,8 +66,8 @@ export const compare: Command = {
     { name: 'models', type: 'list', value: 'A,B', description: 'registered models to compare', default: DEFAULT_MODELS },
     { name: 'dataset', type: 'string', value: 'D', description: 'mnist, fashion-mnist, cifar10:DIR, cifar100:DIR or folder:DIR', default: 'mnist' },
     { name: 'epochs', type: 'number', value: 'N', description: 'epochs per model (without --budget-macs)', default: 1 },
-    { name: 'train-images', type: 'number', value: 'N', description: 'training images per epoch (first N of the split; 0: all)', default: 24000 },
-    { name: 'eval-images', type: 'number', value: 'N', description: 'test images evaluated (first N; 0: all)', default: 2000 },
+    { name: 'train-images', type: 'number', value: 'N', description: 'training images per epoch (first N of the split; 0: all)', default: 30000 },
+    { name: 'eval-images', type: 'number', value: 'N', description: 'test images evaluated (first N; 0: all)', default: 0 },
     { name: 'budget-macs', type: 'number', value: 'X', description: 'training MACs per model, e.g. 1e12 (overrides --epochs and --train-images)' },
     { name: 'seeds', type: 'number', value: 'K', description: 'seeds per model (mean and spread reported)', default: 1 },
     { name: 'batch-size', type: 'number', value: 'B', description: 'training batch size', default: 64 },

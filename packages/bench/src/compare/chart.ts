@@ -11,6 +11,38 @@ const FAMILY_COLOURS: Record<string, string> = {
 
 const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
+interface Label {
+  x: number;
+  y: number;
+  anchor: 'start' | 'end';
+  text: string;
+  /** The point the label names. */
+  pointX: number;
+  pointY: number;
+}
+
+/** Approximate extent of a 12 px label: [left, right, top, bottom]. */
+function labelBox(l: Label): [number, number, number, number] {
+  const w = 6.8 * l.text.length;
+  return l.anchor === 'start' ? [l.x, l.x + w, l.y - 11, l.y + 3] : [l.x - w, l.x, l.y - 11, l.y + 3];
+}
+
+/** Moves labels down (or up, near the bottom) until no two overlap; points close in MACs and accuracy otherwise print over each other. */
+function separateLabels(labels: Label[], top: number, bottom: number): void {
+  const placed: Label[] = [];
+  for (const l of [...labels].sort((a, b) => a.y - b.y)) {
+    const clash = () =>
+      placed.some((p) => {
+        const [a0, a1, a2, a3] = labelBox(l);
+        const [b0, b1, b2, b3] = labelBox(p);
+        return a0 < b1 && b0 < a1 && a2 < b3 && b2 < a3;
+      });
+    const step = l.y + 40 > bottom ? -15 : 15;
+    for (let tries = 0; clash() && tries < 20 && l.y + step > top && l.y + step < bottom; tries++) l.y += step;
+    placed.push(l);
+  }
+}
+
 /** "Nice" tick values covering [lo, hi]. */
 function ticks(lo: number, hi: number, count: number): number[] {
   const span = hi - lo || 1;
@@ -68,6 +100,7 @@ export function accuracyChartSvg(summaries: ModelSummary[], title: string): stri
     `<text x="${m.left + plotW / 2}" y="${height - 15}" text-anchor="middle" font-size="13">MACs per image (millions, log scale)</text>`,
     `<text transform="translate(18 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="13">top-1 accuracy (%)</text>`,
   );
+  const labels: Label[] = [];
   for (const s of summaries) {
     const cx = x(Math.log10(s.macs));
     const cy = y(100 * s.top1Mean);
@@ -75,12 +108,17 @@ export function accuracyChartSvg(summaries: ModelSummary[], title: string): stri
     if (s.top1Std > 0) {
       parts.push(`<line x1="${cx}" x2="${cx}" y1="${y(100 * (s.top1Mean - s.top1Std))}" y2="${y(100 * (s.top1Mean + s.top1Std))}" stroke="${colour}" stroke-width="2"/>`);
     }
+    parts.push(`<circle cx="${cx}" cy="${cy}" r="6" fill="${colour}"/>`);
     // Labels beside the point, on the side with more room.
     const right = cx < m.left + 0.65 * plotW;
-    parts.push(
-      `<circle cx="${cx}" cy="${cy}" r="6" fill="${colour}"/>`,
-      `<text x="${right ? cx + 10 : cx - 10}" y="${cy + 4}" text-anchor="${right ? 'start' : 'end'}" font-size="12">${escapeXml(`${s.model} ${(100 * s.top1Mean).toFixed(2)}`)}</text>`,
-    );
+    const text = `${s.model} ${(100 * s.top1Mean).toFixed(2)}`;
+    labels.push({ x: right ? cx + 10 : cx - 10, y: cy + 4, anchor: right ? 'start' : 'end', text, pointX: cx, pointY: cy });
+  }
+  separateLabels(labels, m.top + 14, m.top + plotH - 4);
+  for (const l of labels) {
+    // A moved label gets a thin line back to its point.
+    if (Math.abs(l.y - 4 - l.pointY) > 1) parts.push(`<line x1="${l.pointX}" y1="${l.pointY}" x2="${l.x}" y2="${l.y - 4}" stroke="#999"/>`);
+    parts.push(`<text x="${l.x}" y="${l.y}" text-anchor="${l.anchor}" font-size="12">${escapeXml(l.text)}</text>`);
   }
   parts.push('</svg>');
   return parts.join('\n');
