@@ -11,8 +11,12 @@
 // also drops the operator XNNPACK packed for it.
 import * as tf from '@tensorflow/tfjs-core';
 
-/** Below this many multiply-accumulates a slice, the scalar loop beats a call per slice (measured). */
-const MIN_SLICE_MACS = 20_000;
+/**
+ * Below this many multiply-accumulates a slice, the backend's scalar loop is about as fast as a
+ * call per slice (each costs ~7 us). 96 slices, one run of scripts/perf/matmul-slices.mjs:
+ * 17x32x17 1.04 ms looped, 0.87 ms sliced; 20x32x20 1.10 / 0.47 ms; 65x64x65 24.2 / 3.7 ms.
+ */
+const MIN_SLICE_MACS = 8_000;
 
 type MatMul2d = (aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number, transposeA: number, transposeB: number, outId: number) => void;
 
@@ -49,8 +53,11 @@ function transposeSlices(x: tf.TensorInfo, batch: number, rows: number, cols: nu
   return transpose({ inputs: { x: view }, backend: backend as unknown as tf.KernelBackend, attrs: { perm: [0, 2, 1] } }) as tf.TensorInfo;
 }
 
-/** The replacement kernel; `own` is the backend's original, kept for what it does well (plain 2-D products, tiny slices). */
-export function batchMatMulBySlices(own: tf.KernelFunc): tf.KernelFunc {
+/**
+ * The replacement kernel; `own` is the backend's original, kept for what it does well (plain 2-D
+ * products, slices under `minSliceMacs` multiply-accumulates).
+ */
+export function batchMatMulBySlices(own: tf.KernelFunc, minSliceMacs = MIN_SLICE_MACS): tf.KernelFunc {
   return (args) => {
     const a = args.inputs['a'] as tf.TensorInfo;
     const b = args.inputs['b'] as tf.TensorInfo;
@@ -65,7 +72,7 @@ export function batchMatMulBySlices(own: tf.KernelFunc): tf.KernelFunc {
     const plain = batchA === 1 && batchB === 1 && !transposeA && !transposeB;
     const batch = Math.max(batchA, batchB);
     const supported = a.dtype === 'float32' && b.dtype === 'float32' && (batchA === batchB || batchA === 1 || batchB === 1);
-    if (plain || !supported || m * k * n === 0 || m * k * n < MIN_SLICE_MACS) return own(args);
+    if (plain || !supported || m * k * n === 0 || m * k * n < minSliceMacs) return own(args);
     tf.util.assert(k === (transposeB ? b.shape[rb - 1] : b.shape[rb - 2]), () => `matMul: inner sizes of [${a.shape}] and [${b.shape}] differ`);
 
     const backend = args.backend as unknown as WasmBackendLike;
