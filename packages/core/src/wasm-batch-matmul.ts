@@ -84,35 +84,31 @@ export function batchMatMulBySlices(own: tf.KernelFunc, minSliceMacs = MIN_SLICE
     const outShape = [...tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), m, n];
     const out = backend.makeOutput([batch, m, n], 'float32');
     const offset = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+    /** Registers `size` floats at byte `at` as a tensor of the C++ side; returns its id. */
+    const view = (at: number, size: number): number => {
+      const id = backend.dataIdNextNumber++;
+      backend.wasm.tfjs.registerTensor(id, size, at);
+      return id;
+    };
+    const release = (...ids: number[]) => {
+      for (const id of ids) backend.wasm.tfjs.disposeData(id);
+    };
     const run = matMul2d(backend);
     if (batchB === 1) {
       // One set of weights for every slice: a single [batch*M, K] x [K, N] product, on the real b (XNNPACK caches its packing).
-      const view = (t: tf.TensorInfo, rows: number, cols: number): number => {
-        const id = backend.dataIdNextNumber++;
-        backend.wasm.tfjs.registerTensor(id, rows * cols, offset(t));
-        return id;
-      };
-      const aId = view(aRows, batch * m, k);
-      const outId = view(out, batch * m, n);
+      const aId = view(offset(aRows), batch * m * k);
+      const outId = view(offset(out), batch * m * n);
       run(aId, shapeBytes([1, batch * m, k]), 3, backend.dataIdMap.get(bRows.dataId).id, shapeBytes([1, k, n]), 3, 0, 0, outId);
-      backend.wasm.tfjs.disposeData(aId);
-      backend.wasm.tfjs.disposeData(outId);
+      release(aId, outId);
     } else {
       const aShape = shapeBytes([1, m, k]);
       const bShape = shapeBytes([1, k, n]);
       const [aBase, bBase, outBase] = [offset(aRows), offset(bRows), offset(out)];
       const aStep = batchA === 1 ? 0 : m * k * 4;
       for (let i = 0; i < batch; i++) {
-        const aId = backend.dataIdNextNumber++;
-        const bId = backend.dataIdNextNumber++;
-        const outId = backend.dataIdNextNumber++;
-        backend.wasm.tfjs.registerTensor(aId, m * k, aBase + i * aStep);
-        backend.wasm.tfjs.registerTensor(bId, k * n, bBase + i * k * n * 4);
-        backend.wasm.tfjs.registerTensor(outId, m * n, outBase + i * m * n * 4);
-        run(aId, aShape, 3, bId, bShape, 3, 0, 0, outId);
-        backend.wasm.tfjs.disposeData(aId);
-        backend.wasm.tfjs.disposeData(bId);
-        backend.wasm.tfjs.disposeData(outId);
+        const ids = [view(aBase + i * aStep, m * k), view(bBase + i * k * n * 4, k * n), view(outBase + i * m * n * 4, m * n)] as const;
+        run(ids[0], aShape, 3, ids[1], bShape, 3, 0, 0, ids[2]);
+        release(...ids);
       }
     }
     for (const t of temporaries) backend.disposeData(t.dataId);
