@@ -91,6 +91,7 @@ export function validateCrossViTConfig(c: CrossViTConfig): void {
   const perBranch = { img_size: c.imgSize, embed_dim: c.embedDim, num_heads: c.numHeads };
   for (const [arg, v] of Object.entries(perBranch)) if (v.length !== n) fail(arg, `has ${v.length} entries for ${n} branches`);
   if (c.mlpRatio.length < n) fail('mlp_ratio', `has ${c.mlpRatio.length} entries for ${n} branches`);
+  if (c.multiConv && c.shiftedPatches) fail('multi_conv', 'and shiftedPatches are two different token embedders: choose one');
   c.patchSize.forEach((p, i) => {
     const s = c.imgSize[i]!;
     if (!(p > 0 && s >= p && s % p === 0)) fail('img_size', `branch ${i}: image size ${s} must be a positive multiple of patch size ${p}`);

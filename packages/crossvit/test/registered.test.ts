@@ -1,7 +1,7 @@
 import { createModel, getModelEntry, listModels } from '@vitkit/core';
 import { describe, expect, it } from 'vitest';
 import { checkRegisteredModel } from '../../../test-utils/index.js';
-import { configFromOptions, PRESETS } from '../src/index.js';
+import { configFromOptions, MICRO_PRESET, PRESETS, validateCrossViTConfig } from '../src/index.js';
 
 // Forward, gradients to every parameter, no leak, state-dict round trip, on a
 // 48 px input: branch 0 sees 48 px (4x4 patches of 12), branch 1 the input
@@ -28,6 +28,16 @@ describe('create options', () => {
     expect(configFromOptions(PRESETS[0]!.config, { imgSize: 48 }).imgSize).toEqual([48, 32]);
     expect(configFromOptions(PRESETS[0]!.config, { imgSize: 48, branchImgSize: [48, 48] }).imgSize).toEqual([48, 48]);
     expect(entry.cost({ imgSize: 48 }).params).toBeLessThan(entry.cost().params);
+  });
+
+  it('uses shifted patch tokens in crossvit_micro_32 and refuses them beside the dagger embedders', () => {
+    const model = createModel('crossvit_micro_32');
+    try {
+      expect(model.namedParameters().some(([name]) => name === 'patch_embed.0.norm.weight')).toBe(true);
+    } finally {
+      model.dispose();
+    }
+    expect(() => validateCrossViTConfig({ ...MICRO_PRESET.config, multiConv: true })).toThrow('CrossViT multi_conv: and shiftedPatches');
   });
 
   it('rejects an option it does not know, naming it', () => {
