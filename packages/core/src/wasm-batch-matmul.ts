@@ -10,6 +10,7 @@
 // the JavaScript side owns the allocation), and disposing the weights view
 // also drops the operator XNNPACK packed for it.
 import * as tf from '@tensorflow/tfjs-core';
+import type { WasmBackendInternals } from './wasm-backend-internals.js';
 
 /**
  * Below this many multiply-accumulates a slice, the backend's scalar loop is about as fast as a
@@ -20,25 +21,12 @@ const MIN_SLICE_MACS = 8_000;
 
 type MatMul2d = (aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number, transposeA: number, transposeB: number, outId: number) => void;
 
-interface WasmModule {
-  tfjs: { registerTensor(id: number, size: number, memoryOffset: number): void; disposeData(id: number): void };
-  cwrap(name: string, returns: null, args: string[]): MatMul2d;
-}
-
-interface WasmBackendLike {
-  wasm: WasmModule;
-  dataIdNextNumber: number;
-  dataIdMap: { get(dataId: tf.DataId): { id: number; memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  disposeData(dataId: tf.DataId): boolean;
-}
-
 const matMulByBackend = new WeakMap<object, MatMul2d>();
 
-function matMul2d(backend: WasmBackendLike): MatMul2d {
+function matMul2d(backend: WasmBackendInternals): MatMul2d {
   let f = matMulByBackend.get(backend);
   if (!f) {
-    f = backend.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
+    f = backend.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']) as MatMul2d;
     matMulByBackend.set(backend, f);
   }
   return f;
@@ -47,7 +35,7 @@ function matMul2d(backend: WasmBackendLike): MatMul2d {
 const shapeBytes = (shape: number[]) => new Uint8Array(new Int32Array(shape).buffer);
 
 /** [batch, rows, cols] -> [batch, cols, rows] through the backend's own Transpose kernel. */
-function transposeSlices(x: tf.TensorInfo, batch: number, rows: number, cols: number, backend: WasmBackendLike): tf.TensorInfo {
+function transposeSlices(x: tf.TensorInfo, batch: number, rows: number, cols: number, backend: WasmBackendInternals): tf.TensorInfo {
   const transpose = tf.getKernel('Transpose', 'wasm')!.kernelFunc;
   const view: tf.TensorInfo = { dataId: x.dataId, shape: [batch, rows, cols], dtype: x.dtype };
   return transpose({ inputs: { x: view }, backend: backend as unknown as tf.KernelBackend, attrs: { perm: [0, 2, 1] } }) as tf.TensorInfo;
@@ -75,7 +63,7 @@ export function batchMatMulBySlices(own: tf.KernelFunc, minSliceMacs = MIN_SLICE
     if (plain || !supported || m * k * n === 0 || m * k * n < minSliceMacs) return own(args);
     tf.util.assert(k === (transposeB ? b.shape[rb - 1] : b.shape[rb - 2]), () => `matMul: inner sizes of [${a.shape}] and [${b.shape}] differ`);
 
-    const backend = args.backend as unknown as WasmBackendLike;
+    const backend = args.backend as unknown as WasmBackendInternals;
     const temporaries: tf.TensorInfo[] = [];
     const aRows = transposeA ? transposeSlices(a, batchA, k, m, backend) : a;
     const bRows = transposeB ? transposeSlices(b, batchB, n, k, backend) : b;

@@ -10,13 +10,8 @@
 //   ViT-Ti at batch 32). These copy the slice's contiguous runs inside the heap.
 // - BatchMatMul: see wasm-batch-matmul.ts.
 import * as tf from '@tensorflow/tfjs-core';
+import type { WasmBackendInternals } from './wasm-backend-internals.js';
 import { batchMatMulBySlices } from './wasm-batch-matmul.js';
-
-interface WasmBackendLike {
-  incRef(dataId: tf.DataId): void;
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
 
 /**
  * Copies x[begin : begin + size] (row-major, any rank) from `src` to `dst`: the
@@ -48,7 +43,7 @@ export function copySlice(src: ArrayLike<number> & { subarray(a: number, b: numb
   }
 }
 
-function sliceInHeap(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+function sliceInHeap(backend: WasmBackendInternals, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
   const out = backend.makeOutput(size, x.dtype);
   if (size.some((d) => d === 0)) return out;
   copySlice(backend.typedArrayFromHeap(x), x.shape, begin, size, backend.typedArrayFromHeap(out));
@@ -70,7 +65,7 @@ export function patchWasmKernels(): void {
   if (patched) return;
   replaceKernel('Identity', () => ({ inputs, backend }) => {
     const x = inputs['x'] as tf.TensorInfo;
-    (backend as unknown as WasmBackendLike).incRef(x.dataId);
+    (backend as unknown as WasmBackendInternals).incRef(x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   });
   // Strings do not live in the heap: they keep the backend's own kernels.
@@ -78,7 +73,7 @@ export function patchWasmKernels(): void {
     const x = args.inputs['x'] as tf.TensorInfo;
     if (x.dtype === 'string') return own(args);
     const [begin, size] = tf.slice_util.parseSliceParams(x, args.attrs!['begin'] as number[], args.attrs!['size'] as number[]);
-    return sliceInHeap(args.backend as unknown as WasmBackendLike, x, begin!, size!);
+    return sliceInHeap(args.backend as unknown as WasmBackendInternals, x, begin!, size!);
   });
   replaceKernel('SplitV', (own) => (args) => {
     const x = args.inputs['x'] as tf.TensorInfo;
@@ -89,7 +84,7 @@ export function patchWasmKernels(): void {
     return sizes.map((s) => {
       const size = [...x.shape];
       size[axis] = s;
-      const piece = sliceInHeap(args.backend as unknown as WasmBackendLike, x, [...begin], size);
+      const piece = sliceInHeap(args.backend as unknown as WasmBackendInternals, x, [...begin], size);
       begin[axis]! += s;
       return piece;
     });
