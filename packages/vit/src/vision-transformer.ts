@@ -17,6 +17,7 @@ import {
   Linear,
   ModuleList,
   PatchEmbed,
+  patchGrid,
   ShiftedPatchEmbed,
   PreLogits,
   poolTokens,
@@ -143,7 +144,7 @@ function patchEmbedding(c: VisionTransformerConfig): { cost: Cost; grid: [number
   const [h, w] = c.imgSize;
   return {
     cost: (c.shiftedPatches ? ShiftedPatchEmbed : PatchEmbed).cost(c.patchSize, c.inChannels, c.embedDim, h, w),
-    grid: [Math.floor(h / c.patchSize), Math.floor(w / c.patchSize)],
+    grid: patchGrid(c.patchSize, h, w),
   };
 }
 

@@ -16,6 +16,16 @@ export interface TokenEmbedder extends Layer {
   embedCost(h: number, w: number): Cost;
 }
 
+/** Patch grid [gh, gw] of an h x w image cut into patchSize x patchSize patches (a partial last row or column is dropped). */
+export function patchGrid(patchSize: number, h: number, w: number): [number, number] {
+  return [Math.floor(h / patchSize), Math.floor(w / patchSize)];
+}
+
+/** Throws, naming `layer`, unless patchSize x patchSize patches tile the h x w image exactly. */
+export function assertPatchesTile(layer: string, patchSize: number, h: number, w: number): void {
+  if (h % patchSize !== 0 || w % patchSize !== 0) throw new Error(`${layer}: image ${h}x${w} is not divisible by patch size ${patchSize}`);
+}
+
 /** Image to patch tokens: a patch-size convolution (`proj`), then [B, H', W', C] -> [B, H'*W', C]. */
 export class PatchEmbed extends Layer implements TokenEmbedder {
   readonly proj: Conv2d;
@@ -31,17 +41,15 @@ export class PatchEmbed extends Layer implements TokenEmbedder {
 
   /** Patch grid of an h x w image. */
   gridSize(h: number, w: number): [number, number] {
-    return [Math.floor(h / this.patchSize), Math.floor(w / this.patchSize)];
+    return patchGrid(this.patchSize, h, w);
   }
 
   /** x: [B, H, W, Cin] NHWC -> [B, N, C]. */
   forward(x: tf.Tensor): tf.Tensor {
-    const [b, h, w] = x.shape as number[];
-    if (h! % this.patchSize !== 0 || w! % this.patchSize !== 0) {
-      throw new Error(`PatchEmbed: image ${h}x${w} is not divisible by patch size ${this.patchSize}`);
-    }
+    const [b, h, w] = x.shape as [number, number, number, number];
+    assertPatchesTile('PatchEmbed', this.patchSize, h, w);
     const y = this.proj.forward(x);
-    return tf.reshape(y, [b!, -1, this.embedDim]);
+    return tf.reshape(y, [b, -1, this.embedDim]);
   }
 
   embedCost(h: number, w: number): Cost {

@@ -3,7 +3,7 @@ import { type Cost, sumCosts } from '../complexity.js';
 import { LayerNorm } from './layer-norm.js';
 import { Layer } from './layer.js';
 import { Linear } from './linear.js';
-import type { TokenEmbedder } from './patch-embed.js';
+import { assertPatchesTile, patchGrid, type TokenEmbedder } from './patch-embed.js';
 
 /**
  * x padded by `s` on both sides of `axis` with its own border mirrored (edge
@@ -55,14 +55,14 @@ export class ShiftedPatchEmbed extends Layer implements TokenEmbedder {
   }
 
   gridSize(h: number, w: number): [number, number] {
-    return [Math.floor(h / this.patchSize), Math.floor(w / this.patchSize)];
+    return patchGrid(this.patchSize, h, w);
   }
 
   /** x: [B, H, W, C] NHWC -> [B, N, embedDim]. */
   forward(x: tf.Tensor): tf.Tensor {
     const [b, h, w, c] = x.shape as [number, number, number, number];
     const p = this.patchSize;
-    if (h % p !== 0 || w % p !== 0) throw new Error(`ShiftedPatchEmbed: image ${h}x${w} is not divisible by patch size ${p}`);
+    assertPatchesTile('ShiftedPatchEmbed', p, h, w);
     const s = Math.floor(p / 2);
     const padded = mirrorPad(mirrorPad(x, 1, s), 2, s);
     // Up-left, up-right, down-left, down-right: shifted[i][j] = x[i + dy][j + dx].
@@ -86,7 +86,7 @@ export class ShiftedPatchEmbed extends Layer implements TokenEmbedder {
 
   static cost(patchSize: number, inChannels: number, embedDim: number, h: number, w: number): Cost {
     const features = patchSize * patchSize * inChannels * ShiftedPatchEmbed.copies;
-    const patches = Math.floor(h / patchSize) * Math.floor(w / patchSize);
-    return sumCosts(LayerNorm.cost(features), Linear.cost(features, embedDim, patches));
+    const [gh, gw] = patchGrid(patchSize, h, w);
+    return sumCosts(LayerNorm.cost(features), Linear.cost(features, embedDim, gh * gw));
   }
 }
