@@ -18,7 +18,8 @@ const BATCH = 2;
 const info = await initBackend({ backend: 'wasm', quiet: true });
 // tfjs-core is a peer dependency: the project's copy and the packages' copy
 // must be one instance, or the backend set above would not be the one used here.
-if (tf.getBackend() !== 'wasm') throw new Error(`backend is '${tf.getBackend()}' after initBackend({backend:'wasm'}); is tfjs-core installed twice?`);
+if (tf.getBackend() !== 'wasm')
+  throw new Error(`backend is '${tf.getBackend()}' after initBackend({backend:'wasm'}); is tfjs-core installed twice?`);
 
 const registered = new Set(listModels());
 const results = [];

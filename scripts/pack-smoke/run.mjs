@@ -77,7 +77,8 @@ await step('npm pack every workspace', () => {
     const manifest = JSON.parse(readFileSync(join(root, 'packages', p.name.split('/')[1], 'package.json'), 'utf8'));
     // Every file an export, `main`, `types` or `bin` points at must be in the tarball.
     const targets = [manifest.main, manifest.types, ...Object.values(manifest.bin ?? {})];
-    for (const entry of Object.values(manifest.exports ?? {})) targets.push(...(typeof entry === 'string' ? [entry] : Object.values(entry)));
+    for (const entry of Object.values(manifest.exports ?? {}))
+      targets.push(...(typeof entry === 'string' ? [entry] : Object.values(entry)));
     for (const target of targets) if (target && !files.has(target.replace(/^\.\//, ''))) problems.push(`${p.name} lacks ${target}`);
     for (const doc of ['README.md', 'CHANGELOG.md']) if (!files.has(doc)) problems.push(`${p.name} lacks ${doc}`);
     const stray = [...files].filter((f) => /(^|\/)test\/|\.test\.|tsbuildinfo/.test(f));
@@ -134,7 +135,8 @@ await step('browser: esbuild bundle of the model packages without Node built-ins
     // Our packages must not even mention a built-in (a `browser` field may hide
     // it in tfjs's own files, but vitkit promises isomorphic main entries).
     if (file.includes('node_modules/@vitkit/')) {
-      for (const imp of input.imports) if (builtins.has(imp.original ?? imp.path)) problems.push(`${file} imports ${imp.original ?? imp.path}`);
+      for (const imp of input.imports)
+        if (builtins.has(imp.original ?? imp.path)) problems.push(`${file} imports ${imp.original ?? imp.path}`);
     }
   }
   const [output] = Object.values(result.metafile.outputs);

@@ -24,11 +24,20 @@ function msPerCall(kernel, a, b) {
   return (performance.now() - start) / 20;
 }
 
-for (const [m, k, n] of [[17, 32, 17], [20, 32, 20], [24, 32, 24], [30, 30, 30], [40, 40, 40], [65, 64, 65]]) {
+for (const [m, k, n] of [
+  [17, 32, 17],
+  [20, 32, 20],
+  [24, 32, 24],
+  [30, 30, 30],
+  [40, 40, 40],
+  [65, 64, 65],
+]) {
   const a = tf.randomNormal([slices, m, k]);
   const b = tf.randomNormal([slices, k, n]);
   const loop = msPerCall(own, a, b);
   const xnn = msPerCall(sliced, a, b);
-  console.log(`${slices} x ${m}x${k}x${n} (${m * k * n} MACs a slice): scalar loop ${loop.toFixed(2)} ms, per-slice XNNPACK ${xnn.toFixed(2)} ms`);
+  console.log(
+    `${slices} x ${m}x${k}x${n} (${m * k * n} MACs a slice): scalar loop ${loop.toFixed(2)} ms, per-slice XNNPACK ${xnn.toFixed(2)} ms`,
+  );
   tf.dispose([a, b]);
 }

@@ -57,7 +57,9 @@ for (const k of profile.kernels) {
   byKernel.set(k.name, e);
 }
 const kernelMs = [...byKernel].filter(([k]) => k !== 'unnamed scope').reduce((a, [, e]) => a + e.ms, 0);
-console.log(`${name} ${mode} batch ${b} on ${info.backend}: wall ${wall.toFixed(0)} ms (${((b / wall) * 1000).toFixed(2)} img/s), kernels ${kernelMs.toFixed(0)} ms in ${profile.kernels.length} calls`);
+console.log(
+  `${name} ${mode} batch ${b} on ${info.backend}: wall ${wall.toFixed(0)} ms (${((b / wall) * 1000).toFixed(2)} img/s), kernels ${kernelMs.toFixed(0)} ms in ${profile.kernels.length} calls`,
+);
 for (const [k, e] of [...byKernel].sort((a, c) => c[1].ms - a[1].ms).slice(0, 18)) {
   const share = k === 'unnamed scope' ? '  (overlaps)' : `${((100 * e.ms) / kernelMs).toFixed(1).padStart(5)}%`;
   console.log(`  ${k.padEnd(24)} ${e.ms.toFixed(1).padStart(8)} ms ${share}  x${e.calls}`);
@@ -71,5 +73,6 @@ if (detail) {
     g.calls++;
     groups.set(key, g);
   }
-  for (const [key, g] of [...groups].sort((a, c) => c[1].ms - a[1].ms).slice(0, 12)) console.log(`    ${key} x${g.calls} ${g.ms.toFixed(1)} ms`);
+  for (const [key, g] of [...groups].sort((a, c) => c[1].ms - a[1].ms).slice(0, 12))
+    console.log(`    ${key} x${g.calls} ${g.ms.toFixed(1)} ms`);
 }

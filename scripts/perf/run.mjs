@@ -26,8 +26,20 @@ const out = value('--out', null);
 
 /** target: vitkit time / PyTorch time, or for models without a peer, vit_small's GMAC/s over theirs. */
 const CASES = [
-  { name: 'vit_small_patch16_224 infer b8', argv: ['--model', 'vit_small_patch16_224', '--batch', '8'], peer: 'vit_small_patch16_224_infer', target: 4, stretch: 2.5 },
-  { name: 'vit_tiny_patch16_224 infer b8', argv: ['--model', 'vit_tiny_patch16_224', '--batch', '8'], peer: 'vit_tiny_patch16_224_infer', target: 4, stretch: 2.5 },
+  {
+    name: 'vit_small_patch16_224 infer b8',
+    argv: ['--model', 'vit_small_patch16_224', '--batch', '8'],
+    peer: 'vit_small_patch16_224_infer',
+    target: 4,
+    stretch: 2.5,
+  },
+  {
+    name: 'vit_tiny_patch16_224 infer b8',
+    argv: ['--model', 'vit_tiny_patch16_224', '--batch', '8'],
+    peer: 'vit_tiny_patch16_224_infer',
+    target: 4,
+    stretch: 2.5,
+  },
   {
     name: 'ViT-Ti 32px/4 train b64',
     argv: ['--model', 'vit_tiny_patch16_224', '--img-size', '32', '--patch-size', '4', '--num-classes', '10', '--train', '--batch', '64'],
@@ -35,14 +47,26 @@ const CASES = [
     target: 4,
     stretch: 2.5,
   },
-  { name: 'cswin_tiny_224 infer b8', argv: ['--model', 'cswin_tiny_224', '--batch', '8'], macsVs: 'vit_small_patch16_224 infer b8', target: 1.5 },
-  { name: 'crossvit_tiny_240 infer b8', argv: ['--model', 'crossvit_tiny_240', '--batch', '8'], macsVs: 'vit_small_patch16_224 infer b8', target: 1.5 },
+  {
+    name: 'cswin_tiny_224 infer b8',
+    argv: ['--model', 'cswin_tiny_224', '--batch', '8'],
+    macsVs: 'vit_small_patch16_224 infer b8',
+    target: 1.5,
+  },
+  {
+    name: 'crossvit_tiny_240 infer b8',
+    argv: ['--model', 'crossvit_tiny_240', '--batch', '8'],
+    macsVs: 'vit_small_patch16_224 infer b8',
+    target: 1.5,
+  },
 ];
 
 function peerAvailable() {
   if (!existsSync(peerScript)) return `no peer script at ${peerScript}`;
   const r = spawnSync(python, ['-c', 'import torch, torchvision'], { encoding: 'utf8' });
-  return r.status === 0 ? null : `${python} cannot import torch and torchvision (apt-get install python3-torch python3-torchvision libopenblas0-openmp)`;
+  return r.status === 0
+    ? null
+    : `${python} cannot import torch and torchvision (apt-get install python3-torch python3-torchvision libopenblas0-openmp)`;
 }
 
 function lastJson(text, what) {
@@ -103,7 +127,17 @@ const fmt = (x, d = 2) => (x === null || x === undefined ? '-' : Number(x).toFix
 const verdict = (r) => (r.ratio === null ? '-' : r.stretch && r.ratio <= r.stretch ? 'stretch' : r.ratio <= r.target ? 'met' : 'missed');
 const table = [
   ['case', 'vitkit img/s', 'GMAC/s', 'replicas', 'heap MiB', 'PyTorch img/s', 'ratio', 'target', 'verdict'],
-  ...rows.map((r) => [r.case, fmt(r.images_per_s), fmt(r.gmacs_per_s), String(r.replicas), fmt(r.heap_mib, 0), fmt(r.torch_images_per_s), fmt(r.ratio), `<= ${r.target}`, verdict(r)]),
+  ...rows.map((r) => [
+    r.case,
+    fmt(r.images_per_s),
+    fmt(r.gmacs_per_s),
+    String(r.replicas),
+    fmt(r.heap_mib, 0),
+    fmt(r.torch_images_per_s),
+    fmt(r.ratio),
+    `<= ${r.target}`,
+    verdict(r),
+  ]),
 ];
 const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
 for (const [i, row] of table.entries()) {

@@ -37,4 +37,6 @@ const start = performance.now();
 const { grads } = await localGradients(model)(batch, 0);
 tf.dispose([...grads.values()]);
 const heap = tf.backend().wasm.HEAPU8.buffer.byteLength;
-console.log(JSON.stringify({ identity: mode, batch: b, heap_mib: Math.round(heap / 2 ** 20), step_ms: Math.round(performance.now() - start) }));
+console.log(
+  JSON.stringify({ identity: mode, batch: b, heap_mib: Math.round(heap / 2 ** 20), step_ms: Math.round(performance.now() - start) }),
+);

@@ -13,7 +13,10 @@ const { workspaces } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8
 
 function published(name, version) {
   try {
-    return execFileSync('npm', ['view', `${name}@${version}`, 'version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() === version;
+    return (
+      execFileSync('npm', ['view', `${name}@${version}`, 'version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() ===
+      version
+    );
   } catch {
     return false; // E404: never published
   }

@@ -73,6 +73,10 @@ function convert(name: string, type: OptionType, raw: string): string | number |
     if (raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} needs a number (got '${raw}')`);
     return n;
   }
-  if (type === 'list') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (type === 'list')
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   return raw;
 }

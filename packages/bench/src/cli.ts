@@ -36,14 +36,19 @@ function commandHelp(c: Command): string {
     'options:',
     ...specs.map((s) => {
       const flag = `--${s.name}${s.value ? ` ${s.value}` : ''}`;
-      const def = s.default === undefined || s.default === false ? '' : ` (default ${Array.isArray(s.default) ? s.default.join(',') : s.default})`;
+      const def =
+        s.default === undefined || s.default === false ? '' : ` (default ${Array.isArray(s.default) ? s.default.join(',') : s.default})`;
       return `  ${flag.padEnd(width + 2)}  ${s.description}${def}`;
     }),
   ].join('\n');
 }
 
 /** Runs one invocation; returns the exit code. Exported for tests. */
-export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
+export async function main(
+  argv: string[],
+  out: (line: string) => void = console.log,
+  err: (line: string) => void = console.error,
+): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     out(mainHelp());

@@ -29,7 +29,12 @@ export function replicaCount(requested: number | undefined, backend: string): nu
  * Starts replicas of `model` (built as `createModel(name, options)`) when more than
  * one is asked for, with the model's current weights; null means compute here.
  */
-export async function startReplicas(model: ImageClassifier, name: string, options: CreateOptions, replicas: number): Promise<DataParallel | null> {
+export async function startReplicas(
+  model: ImageClassifier,
+  name: string,
+  options: CreateOptions,
+  replicas: number,
+): Promise<DataParallel | null> {
   if (replicas <= 1) return null;
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   return DataParallel.start(model, { model: name, options: defined, imports: MODEL_PACKAGES }, replicas);

@@ -18,7 +18,9 @@ beforeAll(async () => {
   const size = 80;
   const pixels = Buffer.alloc(size * size * 3);
   for (let y = 20; y < 60; y++) for (let x = 30; x < 50; x++) pixels.fill(230, (y * size + x) * 3, (y * size + x) * 3 + 3);
-  await sharp(pixels, { raw: { width: size, height: size, channels: 3 } }).png().toFile(image);
+  await sharp(pixels, { raw: { width: size, height: size, channels: 3 } })
+    .png()
+    .toFile(image);
 });
 
 async function pngSize(path: string): Promise<[number, number]> {
@@ -37,7 +39,7 @@ describe('vitkit attention', () => {
     expect(data.groups).toEqual([{ title: 'attention rollout through 3 blocks', grid: [8, 8], maps: ['rollout'] }]);
   });
 
-  it("draws each head of a chosen block of a conv-stem ViT loaded from a checkpoint", async () => {
+  it('draws each head of a chosen block of a conv-stem ViT loaded from a checkpoint', async () => {
     const checkpoint = join(dir, 'vitc.safetensors');
     const model = createModel('vitc_micro_32');
     const sd = model.stateDict();
@@ -45,7 +47,20 @@ describe('vitkit attention', () => {
     tf.dispose(Object.values(sd));
     model.dispose();
     const out = join(dir, 'heads.png');
-    const r = await vitkit('attention', '--model', 'vitc_micro_32', '--checkpoint', checkpoint, '--image', image, '--layer', '0', '--out', out, '--json');
+    const r = await vitkit(
+      'attention',
+      '--model',
+      'vitc_micro_32',
+      '--checkpoint',
+      checkpoint,
+      '--image',
+      image,
+      '--layer',
+      '0',
+      '--out',
+      out,
+      '--json',
+    );
     expect(r.code).toBe(0);
     expect(await pngSize(out)).toEqual([32 * 3 + 2 * 4, 32]);
     expect((r.json() as { groups: { maps: string[] }[] }).groups[0]!.maps).toEqual(['head 0', 'head 1']);
@@ -68,6 +83,8 @@ describe('vitkit attention', () => {
     expect(broken.code).toBe(1);
     expect(broken.stderr.join('\n')).toContain('missing.png');
     expect((await vitkit('attention', '--model', 'vit_micro_32', '--out', 'z.png')).code).toBe(2);
-    expect((await vitkit('attention', '--model', 'vit_micro_32', '--image', image, '--out', 'z.png', '--layer', '1', '--rollout')).code).toBe(2);
+    expect(
+      (await vitkit('attention', '--model', 'vit_micro_32', '--image', image, '--out', 'z.png', '--layer', '1', '--rollout')).code,
+    ).toBe(2);
   });
 });

@@ -27,7 +27,9 @@ describe('accuracy chart', () => {
       ],
       'top-1 on mnist against MACs',
     );
-    const labels = [...svg.matchAll(/<text x="([\d.]+)" y="([\d.]+)" text-anchor="(start|end)" font-size="12">(\w+_micro_32) [\d.]+<\/text>/g)].map((m) => {
+    const labels = [
+      ...svg.matchAll(/<text x="([\d.]+)" y="([\d.]+)" text-anchor="(start|end)" font-size="12">(\w+_micro_32) [\d.]+<\/text>/g),
+    ].map((m) => {
       const [x, y, width] = [Number(m[1]), Number(m[2]), 6.8 * (m[4]!.length + 6)];
       return { left: m[3] === 'start' ? x : x - width, right: m[3] === 'start' ? x + width : x, top: y - 11, bottom: y + 3 };
     });

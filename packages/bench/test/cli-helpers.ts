@@ -12,6 +12,10 @@ export interface CliRun {
 export async function vitkit(...args: string[]): Promise<CliRun> {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const code = await main(args, (l) => stdout.push(l), (l) => stderr.push(l));
+  const code = await main(
+    args,
+    (l) => stdout.push(l),
+    (l) => stderr.push(l),
+  );
   return { code, stdout, stderr, json: () => JSON.parse(stdout.at(-1) ?? 'null') };
 }

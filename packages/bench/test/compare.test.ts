@@ -32,7 +32,9 @@ describe('compare results', () => {
   });
 
   it('writes CSV with a header and quoted fields where needed', () => {
-    const csv = toCsv([{ ...row('a', 0, 0.5), dataset: 'folder:/data/my,images' }]).trim().split('\n');
+    const csv = toCsv([{ ...row('a', 0, 0.5), dataset: 'folder:/data/my,images' }])
+      .trim()
+      .split('\n');
     expect(csv[0]).toBe('model,family,params,macs,seed,dataset,top1,top5,train_seconds,images_per_s,train_images,eval_images');
     expect(csv[1]).toBe('a,vit,100,10000000,0,"folder:/data/my,images",0.5,1,10,50,500,200');
   });
@@ -42,17 +44,40 @@ describe('vitkit compare', () => {
   it('trains, evaluates and writes the report folder; a second run keeps finished runs', async () => {
     const out = await mkdtemp(join(tmpdir(), 'vitkit-compare-'));
     try {
-      const args = ['compare', '--models', 'vit_micro_32', '--train-images', '192', '--eval-images', '100', '--workers', '1', '--out', out, '--json'];
+      const args = [
+        'compare',
+        '--models',
+        'vit_micro_32',
+        '--train-images',
+        '192',
+        '--eval-images',
+        '100',
+        '--workers',
+        '1',
+        '--out',
+        out,
+        '--json',
+      ];
       const r = await vitkit(...args);
       expect(r.code, r.stderr.join('\n')).toBe(0);
       const data = r.json() as { report: string; results: CompareRow[] };
       expect(data.report).toBe(out);
       expect(data.results).toHaveLength(1);
       const [result] = data.results;
-      expect(result).toMatchObject({ model: 'vit_micro_32', family: 'vit', seed: 0, dataset: 'mnist', params: 170_861, macs: 12_190_720, train_images: 192, eval_images: 100 });
+      expect(result).toMatchObject({
+        model: 'vit_micro_32',
+        family: 'vit',
+        seed: 0,
+        dataset: 'mnist',
+        params: 170_861,
+        macs: 12_190_720,
+        train_images: 192,
+        eval_images: 100,
+      });
       expect(result!.top1).toBeGreaterThanOrEqual(0);
       expect(result!.top1).toBeLessThanOrEqual(result!.top5);
-      for (const f of ['results.json', 'results.csv', 'report.md', 'chart.svg', 'chart.png']) expect(existsSync(join(out, f)), f).toBe(true);
+      for (const f of ['results.json', 'results.csv', 'report.md', 'chart.svg', 'chart.png'])
+        expect(existsSync(join(out, f)), f).toBe(true);
       expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))).toEqual(data.results);
       const md = readFileSync(join(out, 'report.md'), 'utf8');
       expect(md).toContain('| vit_micro_32 | vit | 0.171 | 12.19 |');

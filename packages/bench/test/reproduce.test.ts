@@ -32,9 +32,9 @@ describe('vitkit table', () => {
     const r = await vitkit('table', '--json');
     expect(r.code).toBe(0);
     const rows = r.json() as TableRow[];
-    const allReferences = (JSON.parse(readFileSync(`${sharedDir}tables/reference-models.json`, 'utf8')) as { rows: { reference: string }[] }).rows.map(
-      (row) => row.reference,
-    );
+    const allReferences = (
+      JSON.parse(readFileSync(`${sharedDir}tables/reference-models.json`, 'utf8')) as { rows: { reference: string }[] }
+    ).rows.map((row) => row.reference);
     // Every standard configuration of the four families in the reference file has a registered model.
     const covered = new Set(rows.map((row) => row.reference));
     const families = /^(timm\/vit_(tiny|small|base)_patch16_224|vit_|cswin\/|crossvit\/|pycls\/)/;

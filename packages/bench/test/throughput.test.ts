@@ -4,10 +4,29 @@ import { vitkit } from './cli-helpers.js';
 
 describe('vitkit throughput', () => {
   it('times inference of one model and names the backend', async () => {
-    const r = await vitkit('throughput', '--model', 'vit_micro_32', '--batch', '4', '--runs', '2', '--warmup', '1', '--workers', '2', '--json');
+    const r = await vitkit(
+      'throughput',
+      '--model',
+      'vit_micro_32',
+      '--batch',
+      '4',
+      '--runs',
+      '2',
+      '--warmup',
+      '1',
+      '--workers',
+      '2',
+      '--json',
+    );
     expect(r.code).toBe(0);
     const c = r.json() as ThroughputCase;
-    expect(c).toMatchObject({ model: 'vit_micro_32', mode: 'infer', batch: 4, img_size: 32, backend: process.env['VITKIT_BACKEND'] ?? 'wasm' });
+    expect(c).toMatchObject({
+      model: 'vit_micro_32',
+      mode: 'infer',
+      batch: 4,
+      img_size: 32,
+      backend: process.env['VITKIT_BACKEND'] ?? 'wasm',
+    });
     expect(c.images_per_s).toBeGreaterThan(0);
     expect(c.images_per_s).toBeCloseTo(4 / c.median_s, 6);
     expect(c.replicas).toBe(2);

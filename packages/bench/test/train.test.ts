@@ -30,7 +30,20 @@ interface TrainJson {
 }
 
 // One replica keeps these in-process runs deterministic and light; data parallelism has its own test below.
-const quick = ['--model', 'vit_micro_32', '--dataset', 'mnist', '--limit', '96', '--eval-limit', '100', '--batch-size', '32', '--workers', '1'];
+const quick = [
+  '--model',
+  'vit_micro_32',
+  '--dataset',
+  'mnist',
+  '--limit',
+  '96',
+  '--eval-limit',
+  '100',
+  '--batch-size',
+  '32',
+  '--workers',
+  '1',
+];
 
 describe('vitkit train / eval / predict', () => {
   let run: TrainJson;
@@ -48,7 +61,18 @@ describe('vitkit train / eval / predict', () => {
   });
 
   it('evaluates the saved weights to the same accuracy as at the end of training', async () => {
-    const r = await vitkit('eval', '--model', 'vit_micro_32', '--checkpoint', run.checkpoint, '--dataset', 'mnist', '--limit', '100', '--json');
+    const r = await vitkit(
+      'eval',
+      '--model',
+      'vit_micro_32',
+      '--checkpoint',
+      run.checkpoint,
+      '--dataset',
+      'mnist',
+      '--limit',
+      '100',
+      '--json',
+    );
     expect(r.code, r.stderr.join('\n')).toBe(0);
     expect(r.json()).toMatchObject({ top1: run.top1, top5: run.top5, images: 100 });
   });
@@ -60,11 +84,13 @@ describe('vitkit train / eval / predict', () => {
     expect(r.stderr.some((l) => l.includes('resuming'))).toBe(true);
   });
 
-  it('predicts the top-5 digits of image files with the run\'s class names', async () => {
+  it("predicts the top-5 digits of image files with the run's class names", async () => {
     const test = await loadMnist('test');
     const ex = test.get(0);
     const png = join(dir, 'digit.png');
-    await sharp(Buffer.from(ex.image.data), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(png);
+    await sharp(Buffer.from(ex.image.data), { raw: { width: 28, height: 28, channels: 1 } })
+      .png()
+      .toFile(png);
     const r = await vitkit('predict', '--model', 'vit_micro_32', '--checkpoint', out(), png, '--json');
     expect(r.code, r.stderr.join('\n')).toBe(0);
     const [p] = r.json() as Prediction[];

@@ -28,10 +28,8 @@ export class StateDictError extends Error {
   ) {
     const parts: string[] = [];
     if (report.missing.length) parts.push(`missing keys (${report.missing.length}): ${report.missing.join(', ')}`);
-    if (report.unexpected.length)
-      parts.push(`unexpected keys (${report.unexpected.length}): ${report.unexpected.join(', ')}`);
-    if (report.mismatched.length)
-      parts.push(`mis-shaped keys (${report.mismatched.length}): ${report.mismatched.join('; ')}`);
+    if (report.unexpected.length) parts.push(`unexpected keys (${report.unexpected.length}): ${report.unexpected.join(', ')}`);
+    if (report.mismatched.length) parts.push(`mis-shaped keys (${report.mismatched.length}): ${report.mismatched.join('; ')}`);
     super(`${context} does not match the model:\n  ${parts.join('\n  ')}`);
     this.name = 'StateDictError';
   }

@@ -101,7 +101,12 @@ export function readSafetensorsHeader(bytes: Uint8Array, source = 'safetensors d
 }
 
 /** Decodes one entry to float32 (F32, F16, BF16) or int32 (I64, I32; values must fit). */
-export function decodeEntry(bytes: Uint8Array, header: SafetensorsHeader, name: string, source = 'safetensors data'): Float32Array | Int32Array {
+export function decodeEntry(
+  bytes: Uint8Array,
+  header: SafetensorsHeader,
+  name: string,
+  source = 'safetensors data',
+): Float32Array | Int32Array {
   const e = header.entries[name];
   if (!e) throw new SafetensorsError(source, `no tensor '${name}'`);
   const start = header.dataStart + e.offsets[0];

@@ -19,14 +19,34 @@ import type { WasmBackendInternals } from './wasm-backend-internals.js';
  */
 const MIN_SLICE_MACS = 8_000;
 
-type MatMul2d = (aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number, transposeA: number, transposeB: number, outId: number) => void;
+type MatMul2d = (
+  aId: number,
+  aShape: Uint8Array,
+  aRank: number,
+  bId: number,
+  bShape: Uint8Array,
+  bRank: number,
+  transposeA: number,
+  transposeB: number,
+  outId: number,
+) => void;
 
 const matMulByBackend = new WeakMap<object, MatMul2d>();
 
 function matMul2d(backend: WasmBackendInternals): MatMul2d {
   let f = matMulByBackend.get(backend);
   if (!f) {
-    f = backend.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']) as MatMul2d;
+    f = backend.wasm.cwrap('BatchMatMul', null, [
+      'number',
+      'array',
+      'number',
+      'number',
+      'array',
+      'number',
+      'number',
+      'number',
+      'number',
+    ]) as MatMul2d;
     matMulByBackend.set(backend, f);
   }
   return f;
@@ -61,7 +81,10 @@ export function batchMatMulBySlices(own: tf.KernelFunc, minSliceMacs = MIN_SLICE
     const batch = Math.max(batchA, batchB);
     const supported = a.dtype === 'float32' && b.dtype === 'float32' && (batchA === batchB || batchA === 1 || batchB === 1);
     if (plain || !supported || m * k * n === 0 || m * k * n < minSliceMacs) return own(args);
-    tf.util.assert(k === (transposeB ? b.shape[rb - 1] : b.shape[rb - 2]), () => `matMul: inner sizes of [${a.shape}] and [${b.shape}] differ`);
+    tf.util.assert(
+      k === (transposeB ? b.shape[rb - 1] : b.shape[rb - 2]),
+      () => `matMul: inner sizes of [${a.shape}] and [${b.shape}] differ`,
+    );
 
     const backend = args.backend as unknown as WasmBackendInternals;
     const temporaries: tf.TensorInfo[] = [];

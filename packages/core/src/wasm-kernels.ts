@@ -17,7 +17,13 @@ import { batchMatMulBySlices } from './wasm-batch-matmul.js';
  * Copies x[begin : begin + size] (row-major, any rank) from `src` to `dst`: the
  * trailing axes the slice covers whole merge into one contiguous run per step.
  */
-export function copySlice(src: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }, shape: number[], begin: number[], size: number[], dst: { set(a: ArrayLike<number>, offset: number): void }): void {
+export function copySlice(
+  src: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> },
+  shape: number[],
+  begin: number[],
+  size: number[],
+  dst: { set(a: ArrayLike<number>, offset: number): void },
+): void {
   const rank = shape.length;
   if (rank === 0) {
     dst.set(src.subarray(0, 1), 0);

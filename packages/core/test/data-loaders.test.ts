@@ -96,8 +96,12 @@ describe('image folders', () => {
       ['ant', { r: 0, g: 0, b: 255 }],
     ] as const) {
       await mkdir(join(root, cls), { recursive: true });
-      await sharp({ create: { width: 12, height: 8, channels: 3, background: color } }).png().toFile(join(root, cls, 'a.png'));
-      await sharp({ create: { width: 9, height: 9, channels: 4, background: { ...color, alpha: 1 } } }).webp({ lossless: true }).toFile(join(root, cls, 'b.WEBP'));
+      await sharp({ create: { width: 12, height: 8, channels: 3, background: color } })
+        .png()
+        .toFile(join(root, cls, 'a.png'));
+      await sharp({ create: { width: 9, height: 9, channels: 4, background: { ...color, alpha: 1 } } })
+        .webp({ lossless: true })
+        .toFile(join(root, cls, 'b.WEBP'));
     }
     const ds = await ImageFolder.open(root);
     expect(ds.classes).toEqual(['ant', 'zebra']);
@@ -109,7 +113,13 @@ describe('image folders', () => {
     expect((await ds.get(1)).image.channels).toBe(3);
 
     const model = { imgSize: 16, inChannels: 3, cropPct: 0.875, interpolation: 'bicubic' as const };
-    const loader = new DataLoader(ds, { batchSize: 3, imageShape: [16, 16, 3], mean: [0, 0, 0], std: [1, 1, 1], transform: evalTransform(null, model) });
+    const loader = new DataLoader(ds, {
+      batchSize: 3,
+      imageShape: [16, 16, 3],
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+      transform: evalTransform(null, model),
+    });
     const batches: Batch[] = [];
     for await (const b of loader.batches(0)) batches.push(b);
     expect(batches.map((b) => b.shape[0])).toEqual([3, 1]);

@@ -84,7 +84,11 @@ describe('image transforms', () => {
     const b = randomResizedCrop(img, 16, derivedRng(1, 2, 3));
     expect([a.height, a.width]).toEqual([16, 16]);
     expect(a.data).toEqual(b.data);
-    const aug = trainTransform(null, { imgSize: 16, inChannels: 3, cropPct: 1, interpolation: 'bilinear' }, { hflip: true, randAugment: { n: 3 } });
+    const aug = trainTransform(
+      null,
+      { imgSize: 16, inChannels: 3, cropPct: 1, interpolation: 'bilinear' },
+      { hflip: true, randAugment: { n: 3 } },
+    );
     expect(aug(img, derivedRng(5)).data).toEqual(aug(img, derivedRng(5)).data);
     expect(aug(img, derivedRng(5)).data).not.toEqual(aug(img, derivedRng(6)).data);
   });
@@ -94,7 +98,10 @@ describe('image transforms', () => {
     for (const op of RAND_AUGMENT_OPS) {
       const out = applyAugmentOp(op, img, 9, new Rng(1));
       expect([out.height, out.width, out.channels], op).toEqual([9, 11, 3]);
-      expect(out.data.every((v) => v >= 0 && v <= 255), op).toBe(true);
+      expect(
+        out.data.every((v) => v >= 0 && v <= 255),
+        op,
+      ).toBe(true);
     }
     expect(applyAugmentOp('Invert', img, 5, new Rng(0)).data[1]).toBe(255 - img.data[1]!);
     expect(randAugment(img, new Rng(3), { n: 2, p: 0 }).data).toBe(img.data);

@@ -86,7 +86,11 @@ function expectNoLeak(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: Arr[]): void
 describe('geluExact (one custom-gradient op)', () => {
   for (const shape of [[7], [3, 8], [2, 3, 5], [2, 2, 3, 4]]) {
     it(`matches autograd of x Phi(x) for shape [${shape}]`, () => {
-      expectSameAsPlain(geluExact, plainGelu, [randomArr(shape, 1)].map((a) => ({ ...a, values: a.values.map((v) => 4 * v) })));
+      expectSameAsPlain(
+        geluExact,
+        plainGelu,
+        [randomArr(shape, 1)].map((a) => ({ ...a, values: a.values.map((v) => 4 * v) })),
+      );
     });
   }
   it('agrees with finite differences', () => expectFiniteDifferencesOf(geluExact, [randomArr([2, 5], 2)]));
@@ -153,22 +157,35 @@ describe('attentionCore (one custom-gradient op)', () => {
   // Locality self-attention: a learned scale (a fourth input with its own gradient) and the diagonal masked.
   const localityPlain = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, s: tf.Tensor) =>
     tf.matMul(tf.softmax(tf.add(tf.matMul(tf.mul(q, s), k, false, true), diagonalMask(k.shape[k.rank - 2]!)), -1), v);
-  const localityFused = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, s: tf.Tensor) => attentionCore(q, k, v, { scale: s, maskDiagonal: true }).out;
+  const localityFused = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, s: tf.Tensor) =>
+    attentionCore(q, k, v, { scale: s, maskDiagonal: true }).out;
   it('with a learned scale and the diagonal masked, matches autograd of the plain composition', () => {
     for (const [lead, n, d] of [
       [[2, 3], 5, 4],
       [[2, 2], 48, 40],
     ] as [number[], number, number][]) {
-      const inputs = [randomArr([...lead, n, d], 25), randomArr([...lead, n, d], 26), randomArr([...lead, n, d], 27), { values: Float32Array.of(0.4), shape: [1] }];
+      const inputs = [
+        randomArr([...lead, n, d], 25),
+        randomArr([...lead, n, d], 26),
+        randomArr([...lead, n, d], 27),
+        { values: Float32Array.of(0.4), shape: [1] },
+      ];
       // The scale's gradient sums over every logit: float32 summation order differs by ~1e-5 at 48x48x40.
       expectSameAsPlain(localityFused, localityPlain, inputs, 1e-4);
     }
-    expectFiniteDifferencesOf(localityFused, [randomArr([2, 3, 2], 28), randomArr([2, 3, 2], 29), randomArr([2, 3, 2], 30), { values: Float32Array.of(0.6), shape: [1] }]);
+    expectFiniteDifferencesOf(localityFused, [
+      randomArr([2, 3, 2], 28),
+      randomArr([2, 3, 2], 29),
+      randomArr([2, 3, 2], 30),
+      { values: Float32Array.of(0.6), shape: [1] },
+    ]);
     tf.tidy(() => {
       const q = tf.randomNormal([1, 2, 4, 3]);
       const { probabilities } = attentionCore(q, q, q, { scale: tf.scalar(0.5), maskDiagonal: true, keepProbabilities: true });
       expect(Array.from(tf.sum(tf.mul(probabilities!, tf.eye(4))).dataSync())).toEqual([0]);
-      expect(() => attentionCore(tf.zeros([1, 3, 2]), tf.zeros([1, 4, 2]), tf.zeros([1, 4, 2]), { scale: 1, maskDiagonal: true })).toThrow(/as many queries as keys/);
+      expect(() => attentionCore(tf.zeros([1, 3, 2]), tf.zeros([1, 4, 2]), tf.zeros([1, 4, 2]), { scale: 1, maskDiagonal: true })).toThrow(
+        /as many queries as keys/,
+      );
     });
   });
   it('keeps the tensor count flat', () => {

@@ -39,7 +39,12 @@ function layerGrads(build: () => Layer, x: Arr, r: Arr | null): { r: Arr; grads:
   const xv = variableOf(x);
   try {
     const forward = () => layer.forward(xv);
-    const weights = r ?? randomArr(tf.tidy(() => forward().shape), 7);
+    const weights =
+      r ??
+      randomArr(
+        tf.tidy(() => forward().shape),
+        7,
+      );
     return { r: weights, grads: weightedGrads(forward, [xv, ...layer.parameters()], weights) };
   } finally {
     xv.dispose();
@@ -168,8 +173,12 @@ describe('layer forward passes', () => {
   it('GELU matches the erf form and the tanh approximation (float64 values)', () => {
     const xs = [-3, -1, -0.5, 0, 0.5, 1, 2];
     // 0.5 x (1 + erf(x / sqrt 2)) and 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), in float64.
-    const exact = [-0.00404969409489031, -0.15865525393145707, -0.15426876936299344, 0, 0.34573123063700656, 0.8413447460685429, 1.9544997361036416];
-    const tanh = [-0.0036373920817729943, -0.15880800939172324, -0.15428599017485606, 0, 0.34571400982514394, 0.8411919906082768, 1.954597694087775];
+    const exact = [
+      -0.00404969409489031, -0.15865525393145707, -0.15426876936299344, 0, 0.34573123063700656, 0.8413447460685429, 1.9544997361036416,
+    ];
+    const tanh = [
+      -0.0036373920817729943, -0.15880800939172324, -0.15428599017485606, 0, 0.34571400982514394, 0.8411919906082768, 1.954597694087775,
+    ];
     const got = (mode: 'none' | 'tanh') => tf.tidy(() => Array.from(new GELU(mode).forward(tf.tensor1d(xs)).dataSync()));
     for (const [i, v] of got('none').entries()) expect(v).toBeCloseTo(exact[i]!, 6);
     for (const [i, v] of got('tanh').entries()) expect(v).toBeCloseTo(tanh[i]!, 6);

@@ -88,7 +88,15 @@ describe('Conv2d with PyTorch-layout weights against a hand-written convolution'
     { name: 'patchify 4x4 stride 4', input: [2, 8, 8, 3], out: 5, kernel: [4, 4], stride: [4, 4], padding: [0, 0], groups: 1 },
     { name: 'groups 2, 3x3 stride 2 pad 1', input: [1, 6, 5, 4], out: 6, kernel: [3, 3], stride: [2, 2], padding: [1, 1], groups: 2 },
     { name: 'depthwise 3x3 stride 1 pad 1', input: [2, 5, 5, 3], out: 3, kernel: [3, 3], stride: [1, 1], padding: [1, 1], groups: 3 },
-    { name: 'depthwise multiplier 2, 3x3 stride 2 pad 1', input: [1, 6, 6, 3], out: 6, kernel: [3, 3], stride: [2, 2], padding: [1, 1], groups: 3 },
+    {
+      name: 'depthwise multiplier 2, 3x3 stride 2 pad 1',
+      input: [1, 6, 6, 3],
+      out: 6,
+      kernel: [3, 3],
+      stride: [2, 2],
+      padding: [1, 1],
+      groups: 3,
+    },
   ];
 
   it.each(cases)('$name', (c) => {

@@ -28,10 +28,7 @@ describe('memory over repeated training steps', () => {
     const losses: number[] = [];
     const step = () =>
       tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(
-          () => tf.losses.softmaxCrossEntropy(labels, model.forward(x)) as tf.Scalar,
-          params,
-        );
+        const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.forward(x)) as tf.Scalar, params);
         for (const p of params) p.assign(tf.sub(p, tf.mul(grads[p.name]!, 0.1)));
         losses.push(value.dataSync()[0]!);
       });

@@ -20,7 +20,10 @@ import {
 class Net extends Layer {
   readonly stem = this.addModule('stem', new Sequential([new Conv2d(3, 4, 3, { stride: 2, padding: 1 }), new BatchNorm2d(4), new GELU()]));
   readonly dw = this.addModule('dw', new Conv2d(4, 8, 3, { padding: 1, groups: 4, bias: false }));
-  readonly blocks = this.addModule('blocks', new ModuleList([0, 1].map(() => new TransformerBlock(8, { numHeads: 2, mlpRatio: 2, eps: 1e-6 }))));
+  readonly blocks = this.addModule(
+    'blocks',
+    new ModuleList([0, 1].map(() => new TransformerBlock(8, { numHeads: 2, mlpRatio: 2, eps: 1e-6 }))),
+  );
   readonly head = this.addModule('head', new Sequential([new LayerNorm(8, 1e-6), new Dropout(0.1), new Linear(8, 3)]));
 
   forward(x: tf.Tensor): tf.Tensor {
@@ -49,7 +52,20 @@ describe('Module: names, layouts and state dicts', () => {
       'stem.1.num_batches_tracked',
       'dw.weight',
       ...[0, 1].flatMap((i) =>
-        ['norm1.weight', 'norm1.bias', 'attn.qkv.weight', 'attn.qkv.bias', 'attn.proj.weight', 'attn.proj.bias', 'norm2.weight', 'norm2.bias', 'mlp.fc1.weight', 'mlp.fc1.bias', 'mlp.fc2.weight', 'mlp.fc2.bias'].map((n) => `blocks.${i}.${n}`),
+        [
+          'norm1.weight',
+          'norm1.bias',
+          'attn.qkv.weight',
+          'attn.qkv.bias',
+          'attn.proj.weight',
+          'attn.proj.bias',
+          'norm2.weight',
+          'norm2.bias',
+          'mlp.fc1.weight',
+          'mlp.fc1.bias',
+          'mlp.fc2.weight',
+          'mlp.fc2.bias',
+        ].map((n) => `blocks.${i}.${n}`),
       ),
       'head.0.weight',
       'head.0.bias',
@@ -83,18 +99,24 @@ describe('Module: names, layouts and state dicts', () => {
     expect(sdConv['weight']!.shape).toEqual([6, 2, 3, 2]);
     const cw = conv.weight.arraySync() as number[][][][];
     const torchC = sdConv['weight']!.arraySync() as number[][][][];
-    for (let o = 0; o < 6; o++) for (let i = 0; i < 2; i++) for (let y = 0; y < 3; y++) for (let x = 0; x < 2; x++) {
-      expect(torchC[o]![i]![y]![x]).toBe(cw[y]![x]![i]![o]);
-    }
+    for (let o = 0; o < 6; o++)
+      for (let i = 0; i < 2; i++)
+        for (let y = 0; y < 3; y++)
+          for (let x = 0; x < 2; x++) {
+            expect(torchC[o]![i]![y]![x]).toBe(cw[y]![x]![i]![o]);
+          }
 
     const sdDw = depthwise.stateDict();
     const dw = depthwise.weight.arraySync() as number[][][][];
     expect(depthwise.weight.shape).toEqual([3, 3, 3, 2]);
     const torchD = sdDw['weight']!.arraySync() as number[][][][];
     // PyTorch's output channel c*M + m is input channel c's m-th filter.
-    for (let c = 0; c < 3; c++) for (let m = 0; m < 2; m++) for (let y = 0; y < 3; y++) for (let x = 0; x < 3; x++) {
-      expect(torchD[c * 2 + m]![0]![y]![x]).toBe(dw[y]![x]![c]![m]);
-    }
+    for (let c = 0; c < 3; c++)
+      for (let m = 0; m < 2; m++)
+        for (let y = 0; y < 3; y++)
+          for (let x = 0; x < 3; x++) {
+            expect(torchD[c * 2 + m]![0]![y]![x]).toBe(dw[y]![x]![c]![m]);
+          }
     for (const sd of [sdLinear, sdConv, sdDw]) disposeAll(sd);
     for (const m of [linear, conv, depthwise]) m.dispose();
   });

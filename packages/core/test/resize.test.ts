@@ -77,8 +77,7 @@ describe('resize2d as PyTorch F.interpolate(align_corners=False)', () => {
   }
 
   it('known values: the 2x upsample of [0, 1]', () => {
-    const row = (mode: ResizeMode) =>
-      tf.tidy(() => Array.from(resize2d(tf.tensor4d([0, 1], [1, 1, 2, 1]), 1, 4, mode).dataSync()));
+    const row = (mode: ResizeMode) => tf.tidy(() => Array.from(resize2d(tf.tensor4d([0, 1], [1, 1, 2, 1]), 1, 4, mode).dataSync()));
     expect(row('bilinear')).toEqual([0, 0.25, 0.75, 1]);
     // Sources -0.25, 0.25, 0.75, 1.25. At 0.25 the taps -1, 0, 1, 2 (clamped to 0, 0, 1, 1) get
     // weights W(1.25), W(0.25), W(0.75), W(1.75); only the last two see the 1:
@@ -116,9 +115,7 @@ describe('resize2d as PyTorch F.interpolate(align_corners=False)', () => {
       [3, 4],
     ] as const) {
       const got = tf.tidy(() => toArr(resize2d(image(x), oh, ow, 'bilinear')));
-      const want = await onCpu(() =>
-        tf.tidy(() => toArr(tf.image.resizeBilinear(image(x), [oh, ow], false, true))),
-      );
+      const want = await onCpu(() => tf.tidy(() => toArr(tf.image.resizeBilinear(image(x), [oh, ow], false, true))));
       expectArraysClose(got, want, 1e-5, `${oh}x${ow}`);
     }
   });

@@ -281,7 +281,10 @@ describe('safetensors: malformed files get a SafetensorsError naming the file an
   it('I64 values outside the int32 range', () => {
     const data = new Uint8Array(16);
     new DataView(data.buffer).setBigInt64(8, 2n ** 31n, true);
-    expectSafetensorsError(craft({ n: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, data), /tensor 'n' holds 2147483648, outside the int32 range/);
+    expectSafetensorsError(
+      craft({ n: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, data),
+      /tensor 'n' holds 2147483648, outside the int32 range/,
+    );
     new DataView(data.buffer).setBigInt64(8, -(2n ** 40n), true);
     expectSafetensorsError(craft({ n: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, data), /outside the int32 range/);
   });

@@ -26,7 +26,8 @@ describe('ShiftedPatchEmbed (shifted patch tokenization)', () => {
         for (let gx = 0; gx < gw; gx++)
           for (let py = 0; py < p; py++)
             for (let px = 0; px < p; px++)
-              for (const [dy, dx] of shifts) for (let ch = 0; ch < c; ch++) patches.push(pixel(n, gy * p + py + dy!, gx * p + px + dx!, ch));
+              for (const [dy, dx] of shifts)
+                for (let ch = 0; ch < c; ch++) patches.push(pixel(n, gy * p + py + dy!, gx * p + px + dx!, ch));
     tf.tidy(() => {
       const x = tf.tensor4d(data, [b, h, w, c]);
       const got = embed.forward(x);

@@ -36,7 +36,10 @@ export class TinyVit extends ImageClassifier {
     this.patchEmbed = this.addModule('patch_embed', new PatchEmbed(patch, options.inChannels ?? 3, dim));
     this.clsToken = this.addParameter('cls_token', truncNormal([1, 1, dim]));
     this.posEmbed = this.addParameter('pos_embed', truncNormal([1, 1 + (size / patch) ** 2, dim]));
-    const blocks = Array.from({ length: options.depth ?? 1 }, () => new TransformerBlock(dim, { numHeads: 2, mlpRatio: 2, eps: 1e-6, dropPath: options.dropPath ?? 0 }));
+    const blocks = Array.from(
+      { length: options.depth ?? 1 },
+      () => new TransformerBlock(dim, { numHeads: 2, mlpRatio: 2, eps: 1e-6, dropPath: options.dropPath ?? 0 }),
+    );
     this.blocks = this.addModule('blocks', new ModuleList(blocks));
     this.norm = this.addModule('norm', new LayerNorm(dim, 1e-6));
     this.head = this.addModule('head', new Linear(dim, numClasses));

@@ -49,12 +49,30 @@ describe('WebAssembly kernel replacements', () => {
     const data = Float32Array.from({ length: 360 }, (_, i) => i * 0.5 - 7);
     const x = tf.tensor(data, shape);
     const cases: [number[], number[]][] = [
-      [[1, 0, 0, 0], [2, 4, 5, 6]],
-      [[0, 1, 0, 0], [3, 2, 5, 6]],
-      [[0, 0, 2, 0], [3, 4, 3, 6]],
-      [[0, 0, 0, 4], [3, 4, 5, 2]],
-      [[2, 3, 4, 5], [1, 1, 1, 1]],
-      [[1, 2, 1, 3], [2, 2, 3, 3]],
+      [
+        [1, 0, 0, 0],
+        [2, 4, 5, 6],
+      ],
+      [
+        [0, 1, 0, 0],
+        [3, 2, 5, 6],
+      ],
+      [
+        [0, 0, 2, 0],
+        [3, 4, 3, 6],
+      ],
+      [
+        [0, 0, 0, 4],
+        [3, 4, 5, 2],
+      ],
+      [
+        [2, 3, 4, 5],
+        [1, 1, 1, 1],
+      ],
+      [
+        [1, 2, 1, 3],
+        [2, 2, 3, 3],
+      ],
     ];
     for (const [begin, size] of cases) {
       const got = tf.slice(x, begin, size);
@@ -72,7 +90,14 @@ describe('WebAssembly kernel replacements', () => {
       }
       tf.dispose(parts);
     }
-    const ints = tf.tensor([[1, 2, 3], [4, 5, 6]], undefined, 'int32');
+    const ints = tf.tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      undefined,
+      'int32',
+    );
     const col = tf.slice(ints, [0, 1], [2, 1]);
     expect(col.dtype).toBe('int32');
     expect(Array.from(col.dataSync())).toEqual([2, 5]);

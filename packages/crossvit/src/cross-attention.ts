@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { CapturesAttention, type Cost, DropPath, Dropout, Layer, LayerNorm, Linear, scaledDotProductAttention, sumCosts } from '@vitkit/core';
+import {
+  CapturesAttention,
+  type Cost,
+  DropPath,
+  Dropout,
+  Layer,
+  LayerNorm,
+  Linear,
+  scaledDotProductAttention,
+  sumCosts,
+} from '@vitkit/core';
 
 export interface CrossAttentionOptions {
   numHeads: number;

@@ -105,7 +105,8 @@ export function validateCrossViTConfig(c: CrossViTConfig): void {
   for (const stage of c.depth) {
     if (stage.length !== n + 1) fail('depth', `stage [${stage}] needs ${n} branch depths and a fusion depth`);
     // The reference drops empty branches from its ModuleList and then pairs blocks with the wrong branch.
-    if (stage.slice(0, n).some((d) => !(Number.isInteger(d) && d >= 1))) fail('depth', `stage [${stage}]: every branch needs at least one block`);
+    if (stage.slice(0, n).some((d) => !(Number.isInteger(d) && d >= 1)))
+      fail('depth', `stage [${stage}]: every branch needs at least one block`);
     if (!(Number.isInteger(stage[n]) && stage[n]! >= 0)) fail('depth', `stage [${stage}]: the fusion depth must be 0 or more`);
   }
   if (!(c.numClasses > 0)) fail('num_classes', 'must be positive (the head-less form returns no logits)');
@@ -230,7 +231,8 @@ export class CrossViT extends ImageClassifier implements AttentionExplainer {
     if (options.rollout) throw new Error('CrossViT: attention rollout is not defined across branches; choose an encoder with --layer');
     const depth = this.blocks.length;
     const k = (options.layer ?? -1) < 0 ? depth + (options.layer ?? -1) : options.layer!;
-    if (!Number.isInteger(k) || k < 0 || k >= depth) throw new Error(`CrossViT: encoder ${options.layer} does not exist (the model has ${depth})`);
+    if (!Number.isInteger(k) || k < 0 || k >= depth)
+      throw new Error(`CrossViT: encoder ${options.layer} does not exist (the model has ${depth})`);
     const { logits, crossAttention } = this.forwardWithCrossAttention(x);
     const n = this.config.patchSize.length;
     const groups = tf.tidy(() =>
@@ -293,7 +295,9 @@ export class CrossViT extends ImageClassifier implements AttentionExplainer {
         Linear.cost(d, c.numClasses, 1),
       );
     });
-    const stages = c.depth.map((stage) => MultiScaleBlock.cost({ dims: c.embedDim, depth: stage, mlpRatio: c.mlpRatio, qkvBias: c.qkvBias }, tokens));
+    const stages = c.depth.map((stage) =>
+      MultiScaleBlock.cost({ dims: c.embedDim, depth: stage, mlpRatio: c.mlpRatio, qkvBias: c.qkvBias }, tokens),
+    );
     return sumCosts(...perBranch, ...stages);
   }
 }

@@ -26,7 +26,8 @@ export const MULTI_CONV_PATCH_SIZES = Object.keys(STEMS).map(Number);
 
 function stem(patchSize: number): [ConvSpec, ConvSpec, ConvSpec] {
   const s = STEMS[patchSize];
-  if (!s) throw new Error(`multi_conv: the reference builds the convolutional patch embedding only for patch size 12 or 16, not ${patchSize}`);
+  if (!s)
+    throw new Error(`multi_conv: the reference builds the convolutional patch embedding only for patch size 12 or 16, not ${patchSize}`);
   return s;
 }
 

@@ -1,16 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  type Cost,
-  GELU,
-  type Layer,
-  LayerNorm,
-  Linear,
-  Module,
-  ModuleList,
-  Sequential,
-  sumCosts,
-  TransformerBlock,
-} from '@vitkit/core';
+import { type Cost, GELU, type Layer, LayerNorm, Linear, Module, ModuleList, Sequential, sumCosts, TransformerBlock } from '@vitkit/core';
 import { type CrossAttention, CrossAttentionBlock } from './cross-attention.js';
 
 export interface MultiScaleBlockOptions {
@@ -136,7 +125,8 @@ export class MultiScaleBlock extends Module {
     const costs: Cost[] = [];
     for (let d = 0; d < n; d++) {
       const e = (d + 1) % n;
-      for (let i = 0; i < depth[d]!; i++) costs.push(TransformerBlock.cost(dims[d]!, tokens[d]!, { mlpRatio: options.mlpRatio[d]!, qkvBias }));
+      for (let i = 0; i < depth[d]!; i++)
+        costs.push(TransformerBlock.cost(dims[d]!, tokens[d]!, { mlpRatio: options.mlpRatio[d]!, qkvBias }));
       costs.push(projectionCost(dims[d]!, dims[e]!), projectionCost(dims[e]!, dims[d]!));
       // The first cross-attention layer sees the query plus the other branch's patches; any
       // further layer of a fusion Sequential receives only the updated class token.

@@ -54,7 +54,14 @@ function paperModel(
 }
 
 // Figures copied from ../shared/tables/reference-models.json (a test checks they still agree).
-const fig = (reference: string, params: number, macs: number, paperParamsM: number, paperGflops: number, paperTop1: number): ReferenceFigures => ({
+const fig = (
+  reference: string,
+  params: number,
+  macs: number,
+  paperParamsM: number,
+  paperGflops: number,
+  paperTop1: number,
+): ReferenceFigures => ({
   reference,
   params,
   macs,

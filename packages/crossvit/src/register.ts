@@ -1,18 +1,12 @@
 // Registers every CrossViT preset with the model registry and the family's
 // reference adapter (importing the package is enough).
-import {
-  type CreateOptions,
-  IMAGENET_MEAN,
-  IMAGENET_STD,
-  type ModelDefaults,
-  registerModel,
-  registerReferenceAdapter,
-} from '@vitkit/core';
+import { type CreateOptions, IMAGENET_MEAN, IMAGENET_STD, type ModelDefaults, registerModel, registerReferenceAdapter } from '@vitkit/core';
 import { CrossViT, type CrossViTConfig } from './crossvit.js';
 import { type CrossViTPreset, MICRO_DEFAULTS, MICRO_PRESET, PRESETS } from './presets.js';
 import { crossvitReferenceAdapter } from './reference-adapter.js';
 
-const PAPER = 'CrossViT: Cross-Attention Multi-Scale Vision Transformer for Image Classification (Chen, Fan, Panda; ICCV 2021) https://arxiv.org/abs/2103.14899';
+const PAPER =
+  'CrossViT: Cross-Attention Multi-Scale Vision Transformer for Image Classification (Chen, Fan, Panda; ICCV 2021) https://arxiv.org/abs/2103.14899';
 
 /** Options `createModel` accepts for a CrossViT beyond the common ones. */
 export interface CrossViTCreateOptions extends CreateOptions {
@@ -24,7 +18,17 @@ export interface CrossViTCreateOptions extends CreateOptions {
   qkScale?: number | null;
 }
 
-const KNOWN_OPTIONS = new Set(['numClasses', 'imgSize', 'inChannels', 'dropRate', 'dropPathRate', 'branchImgSize', 'depth', 'attnDropRate', 'qkScale']);
+const KNOWN_OPTIONS = new Set([
+  'numClasses',
+  'imgSize',
+  'inChannels',
+  'dropRate',
+  'dropPathRate',
+  'branchImgSize',
+  'depth',
+  'attnDropRate',
+  'qkScale',
+]);
 
 /**
  * A preset's configuration with options applied. `imgSize` sets the input and
@@ -58,7 +62,10 @@ export function configFromOptions(base: CrossViTConfig, options: CrossViTCreateO
   };
 }
 
-function register(preset: CrossViTPreset, defaults: Omit<ModelDefaults, 'family' | 'imgSize' | 'inChannels' | 'numClasses' | 'paper' | 'figures'>): void {
+function register(
+  preset: CrossViTPreset,
+  defaults: Omit<ModelDefaults, 'family' | 'imgSize' | 'inChannels' | 'numClasses' | 'paper' | 'figures'>,
+): void {
   const c = preset.config;
   registerModel({
     name: preset.name,

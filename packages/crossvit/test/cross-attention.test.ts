@@ -47,7 +47,9 @@ describe('cross-attention maps (crossvit_tiny fixture)', () => {
     tf.tidy(() => {
       const { crossAttention } = model.forwardWithCrossAttention(input());
       // Encoder 0's input per branch, from the fixture's patch embeddings.
-      const tokens = [0, 1].map((i) => tf.add(prependToken(io[`inter.patch_embed.${i}`]!, weights[`cls_token.${i}`]!), weights[`pos_embed.${i}`]!));
+      const tokens = [0, 1].map((i) =>
+        tf.add(prependToken(io[`inter.patch_embed.${i}`]!, weights[`cls_token.${i}`]!), weights[`pos_embed.${i}`]!),
+      );
       const stage = model.blocks.items[0]!;
       const afterBlocks = tokens.map((t, i) => stage.blocks.items[i]!.forward(t));
       const w = (k: string) => weights[`blocks.0.${k}`]!;

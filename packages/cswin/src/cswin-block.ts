@@ -64,7 +64,10 @@ export class CSWinBlock extends Layer {
   }
 
   /** The branches' channel count, heads and stripe kind, as the reference splits them. */
-  static branches(dim: number, options: Pick<CSWinBlockOptions, 'numHeads' | 'fullAttention'>): { dim: number; heads: number; kind: StripeKind }[] {
+  static branches(
+    dim: number,
+    options: Pick<CSWinBlockOptions, 'numHeads' | 'fullAttention'>,
+  ): { dim: number; heads: number; kind: StripeKind }[] {
     if (options.fullAttention) {
       if (dim % options.numHeads !== 0) throw new Error(`CSWinBlock: dim ${dim} is not divisible by ${options.numHeads} heads`);
       return [{ dim, heads: options.numHeads, kind: 'full' }];
@@ -105,9 +108,7 @@ export class CSWinBlock extends Layer {
         const start = part * c + offset;
         const wSlice = tf.slice(this.qkv.weight, [0, start], [c, cb]);
         const bSlice = this.qkv.bias ? tf.slice(this.qkv.bias, [start], [cb]) : undefined;
-        return scale === 1
-          ? dense(img, wSlice, bSlice)
-          : dense(img, tf.mul(wSlice, scale), bSlice ? tf.mul(bSlice, scale) : undefined);
+        return scale === 1 ? dense(img, wSlice, bSlice) : dense(img, tf.mul(wSlice, scale), bSlice ? tf.mul(bSlice, scale) : undefined);
       };
       const out = branch.forward(project(0, this.scale), project(1), project(2));
       // proj(concat(branches)) as a sum of per-branch products over row slices of its weight, so nothing is concatenated.

@@ -112,10 +112,7 @@ function blockOptions(config: CSWinConfig, plan: StagePlan, dropPath = 0) {
 export function cswinCost(config: CSWinConfig): Cost {
   const stages = planStages(config);
   const s = config.imgSize;
-  const costs: Cost[] = [
-    Conv2d.cost(config.inChannels, config.embedDim, STEM.kernel, s, s, STEM),
-    LayerNorm.cost(config.embedDim),
-  ];
+  const costs: Cost[] = [Conv2d.cost(config.inChannels, config.embedDim, STEM.kernel, s, s, STEM), LayerNorm.cost(config.embedDim)];
   stages.forEach((plan, i) => {
     const before = stages[i - 1];
     if (before) costs.push(MergeBlock.cost(before.dim, plan.dim, before.grid, before.grid));

@@ -46,7 +46,9 @@ const OPTION_KEYS = new Set([
 export function configWithOptions(preset: CSWinPreset, options: CSWinOptions = {}): CSWinConfig {
   const unknown = Object.keys(options).filter((k) => !OPTION_KEYS.has(k));
   if (unknown.length) {
-    throw new Error(`${preset.name}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (accepted: ${[...OPTION_KEYS].join(', ')})`);
+    throw new Error(
+      `${preset.name}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (accepted: ${[...OPTION_KEYS].join(', ')})`,
+    );
   }
   const set = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   return { ...preset.config, ...set } as CSWinConfig;

@@ -36,13 +36,16 @@ function int(name: string, v: unknown, min: number): number {
 }
 
 function rate(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new Error(`CSWin reference argument ${name}: expected a rate in [0, 1), got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !(v >= 0 && v < 1))
+    throw new Error(`CSWin reference argument ${name}: expected a rate in [0, 1), got ${JSON.stringify(v)}`);
   return v;
 }
 
 function intList(name: string, v: unknown, lengths: number[], why: string): number[] {
   if (!Array.isArray(v) || !lengths.includes(v.length)) {
-    throw new Error(`CSWin reference argument ${name}: expected a list of ${lengths.join(' or ')} integers (${why}), got ${JSON.stringify(v)}`);
+    throw new Error(
+      `CSWin reference argument ${name}: expected a list of ${lengths.join(' or ')} integers (${why}), got ${JSON.stringify(v)}`,
+    );
   }
   return v.map((x, i) => int(`${name}[${i}]`, x, 1));
 }

@@ -19,7 +19,11 @@ describe('CSWin complexity', () => {
       expect(figures.params).toBe(row.params);
       expect(figures.macs).toBe(row.macs);
       expect(figures.macsExact ?? true).toBe(row.macs_exact ?? true);
-      expect([figures.paperParamsM, figures.paperGflops, figures.paperTop1]).toEqual([row.paper.params_M, row.paper.gflops, row.paper.top1]);
+      expect([figures.paperParamsM, figures.paperGflops, figures.paperTop1]).toEqual([
+        row.paper.params_M,
+        row.paper.gflops,
+        row.paper.top1,
+      ]);
       expect(getModelEntry(name).defaults.imgSize).toBe(row.input_size);
       const cost = getModelEntry(name).cost();
       expect(cost.params).toBe(row.params);

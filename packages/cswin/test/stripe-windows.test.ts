@@ -8,8 +8,7 @@ function slicedWindows(x: tf.Tensor4D, hSp: number, wSp: number): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
   const out: tf.Tensor[] = [];
   for (let n = 0; n < b; n++)
-    for (let i = 0; i < h / hSp; i++)
-      for (let j = 0; j < w / wSp; j++) out.push(tf.slice(x, [n, i * hSp, j * wSp, 0], [1, hSp, wSp, c]));
+    for (let i = 0; i < h / hSp; i++) for (let j = 0; j < w / wSp; j++) out.push(tf.slice(x, [n, i * hSp, j * wSp, 0], [1, hSp, wSp, c]));
   return tf.concat(out, 0) as tf.Tensor4D;
 }
 

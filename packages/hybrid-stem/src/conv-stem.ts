@@ -141,8 +141,10 @@ function validateStemConfig({ kernels, strides, dims }: ConvStemConfig): void {
   }
   kernels.forEach((k, i) => {
     // Padding k // 2 keeps the grid centred only for odd kernels (pycls asserts the same).
-    if (!Number.isInteger(k) || k < 1 || k % 2 === 0) throw new Error(`ConvStem: kernel ${i} is ${k}; kernels must be odd positive integers`);
-    if (!Number.isInteger(strides[i]) || strides[i]! < 1) throw new Error(`ConvStem: stride ${i} is ${strides[i]}; strides must be positive integers`);
+    if (!Number.isInteger(k) || k < 1 || k % 2 === 0)
+      throw new Error(`ConvStem: kernel ${i} is ${k}; kernels must be odd positive integers`);
+    if (!Number.isInteger(strides[i]) || strides[i]! < 1)
+      throw new Error(`ConvStem: stride ${i} is ${strides[i]}; strides must be positive integers`);
     if (!Number.isInteger(dims[i]) || dims[i]! < 1) throw new Error(`ConvStem: dim ${i} is ${dims[i]}; dims must be positive integers`);
   });
 }

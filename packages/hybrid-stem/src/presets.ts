@@ -56,11 +56,25 @@ const FIGURES: Record<string, ReferenceFigures> = {
   vitp_1gf: { reference: 'pycls/ViTP-1GF', params: 4830376, macs: 1079390208, paperParamsM: 4.8, paperGflops: 1.1, paperTop1: 72.3 },
   vitp_4gf: { reference: 'pycls/ViTP-4GF', params: 18507112, macs: 3901710336, paperParamsM: 18.5, paperGflops: 3.9, paperTop1: 80.4 },
   vitp_18gf: { reference: 'pycls/ViTP-18GF', params: 86567656, macs: 17563828224, paperParamsM: 86.7, paperGflops: 17.5, paperTop1: 82.1 },
-  vitp_36gf: { reference: 'pycls/ViTP-36GF', params: 178364392, macs: 35971567616, paperParamsM: 178.4, paperGflops: 35.9, paperTop1: 81.8 },
+  vitp_36gf: {
+    reference: 'pycls/ViTP-36GF',
+    params: 178364392,
+    macs: 35971567616,
+    paperParamsM: 178.4,
+    paperGflops: 35.9,
+    paperTop1: 81.8,
+  },
   vitc_1gf: { reference: 'pycls/ViTC-1GF', params: 4567936, macs: 1075860096, paperParamsM: 4.6, paperGflops: 1.1, paperTop1: 75.3 },
   vitc_4gf: { reference: 'pycls/ViTC-4GF', params: 17754136, macs: 3958940928, paperParamsM: 17.8, paperGflops: 4.0, paperTop1: 81.4 },
   vitc_18gf: { reference: 'pycls/ViTC-18GF', params: 81573160, macs: 17711491584, paperParamsM: 81.6, paperGflops: 17.7, paperTop1: 83.0 },
-  vitc_36gf: { reference: 'pycls/ViTC-36GF', params: 167796008, macs: 35002025984, paperParamsM: 167.8, paperGflops: 35.0, paperTop1: 83.2 },
+  vitc_36gf: {
+    reference: 'pycls/ViTC-36GF',
+    params: 167796008,
+    macs: 35002025984,
+    paperParamsM: 167.8,
+    paperGflops: 35.0,
+    paperTop1: 83.2,
+  },
 };
 
 const TOP1_SOURCE = 'Xiao et al. Tab.1, 400 epochs';

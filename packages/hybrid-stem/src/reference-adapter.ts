@@ -42,14 +42,17 @@ function intList(args: Record<string, unknown>, key: string): number[] {
 export function fromPyclsParams(args: Record<string, unknown>): StemViT {
   const unknown = Object.keys(args).filter((k) => !(KNOWN as readonly string[]).includes(k));
   if (unknown.length) {
-    throw new Error(`pycls ViT: unknown argument${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${KNOWN.join(', ')})`);
+    throw new Error(
+      `pycls ViT: unknown argument${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${KNOWN.join(', ')})`,
+    );
   }
   const imageSize = int(args, 'image_size');
   const patchSize = int(args, 'patch_size');
   const hidden = int(args, 'hidden_d');
   if (imageSize % patchSize !== 0) throw new Error(`pycls ViT: 'image_size' ${imageSize} is not divisible by 'patch_size' ${patchSize}`);
   const clsType = args['cls_type'] ?? 'token';
-  if (clsType !== 'token' && clsType !== 'pooled') throw new Error(`pycls ViT: 'cls_type' must be 'token' or 'pooled', got ${JSON.stringify(clsType)}`);
+  if (clsType !== 'token' && clsType !== 'pooled')
+    throw new Error(`pycls ViT: 'cls_type' must be 'token' or 'pooled', got ${JSON.stringify(clsType)}`);
 
   let stem: StemSpec;
   const stemType = args['stem_type'];
@@ -60,11 +63,14 @@ export function fromPyclsParams(args: Record<string, unknown>): StemViT {
     const strides = intList(args, 'c_stem_strides');
     const dims = intList(args, 'c_stem_dims');
     if (kernels.length !== strides.length || strides.length !== dims.length) {
-      throw new Error(`pycls ViT: 'c_stem_kernels', 'c_stem_strides' and 'c_stem_dims' differ in length (${kernels.length}, ${strides.length}, ${dims.length})`);
+      throw new Error(
+        `pycls ViT: 'c_stem_kernels', 'c_stem_strides' and 'c_stem_dims' differ in length (${kernels.length}, ${strides.length}, ${dims.length})`,
+      );
     }
     const total = strides.reduce((a, s) => a * s, 1);
     if (total !== patchSize) throw new Error(`pycls ViT: 'c_stem_strides' multiply to ${total}, not 'patch_size' ${patchSize}`);
-    if (dims[dims.length - 1] !== hidden) throw new Error(`pycls ViT: the last of 'c_stem_dims' is ${dims[dims.length - 1]}, not 'hidden_d' ${hidden}`);
+    if (dims[dims.length - 1] !== hidden)
+      throw new Error(`pycls ViT: the last of 'c_stem_dims' is ${dims[dims.length - 1]}, not 'hidden_d' ${hidden}`);
     const last = kernels.length - 1;
     // pycls builds every conv but the last with a 3x3 kernel whatever c_stem_kernels
     // says (ViTStemConv passes a literal 3); its checkpoints follow, so we do too.

@@ -15,7 +15,8 @@ const CORE_OPTIONS = ['numClasses', 'imgSize', 'inChannels', 'dropRate', 'dropPa
 export function resolveOptions(preset: Preset, options: CreateOptions = {}): StemViTOptions {
   const known: readonly string[] = [...CORE_OPTIONS, ...FAMILY_OPTIONS];
   const unknown = Object.keys(options).filter((k) => options[k] !== undefined && !known.includes(k));
-  if (unknown.length) throw new Error(`${preset.name}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  if (unknown.length)
+    throw new Error(`${preset.name}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${known.join(', ')})`);
   const o = options as Partial<StemViTOptions>;
   const config: StemViTOptions = { ...preset.config };
   for (const key of known) {

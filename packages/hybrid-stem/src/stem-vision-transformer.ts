@@ -188,7 +188,10 @@ export class StemViT extends ImageClassifier implements BlockTransformer, Attent
       options.stem.type === 'conv'
         ? ConvStem.cost(inChannels, options.stem, side, side)
         : PatchEmbed.cost(options.stem.patchSize, inChannels, c, side, side);
-    const [gh, gw] = options.stem.type === 'conv' ? convStemGrid(options.stem, side, side) : [side / options.stem.patchSize, side / options.stem.patchSize];
+    const [gh, gw] =
+      options.stem.type === 'conv'
+        ? convStemGrid(options.stem, side, side)
+        : [side / options.stem.patchSize, side / options.stem.patchSize];
     const gridTokens = gh * gw;
     const prefix = options.classifier === 'pooled' ? 0 : 1;
     const tokens = gridTokens + prefix;
@@ -208,7 +211,14 @@ function makeStem(spec: StemSpec, inChannels: number, embedDim: number): TokenEm
 }
 
 function validateOptions(o: StemViTOptions): void {
-  const positive = { imgSize: o.imgSize, numClasses: o.numClasses, embedDim: o.embedDim, depth: o.depth, numHeads: o.numHeads, mlpHidden: o.mlpHidden };
+  const positive = {
+    imgSize: o.imgSize,
+    numClasses: o.numClasses,
+    embedDim: o.embedDim,
+    depth: o.depth,
+    numHeads: o.numHeads,
+    mlpHidden: o.mlpHidden,
+  };
   for (const [name, v] of Object.entries(positive)) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`StemViT: ${name} must be a positive integer, got ${v}`);
   }

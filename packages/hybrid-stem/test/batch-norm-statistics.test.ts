@@ -25,7 +25,11 @@ function identityStem(): ConvStem {
   return stem;
 }
 
-const read = (stem: ConvStem, name: string) => (stem.namedBuffers().find(([n]) => n === name)![1].dataSync() as Float32Array | Int32Array);
+const read = (stem: ConvStem, name: string) =>
+  stem
+    .namedBuffers()
+    .find(([n]) => n === name)![1]
+    .dataSync() as Float32Array | Int32Array;
 
 describe('ConvStem BatchNorm statistics (PyTorch semantics: momentum 0.1, unbiased running variance)', () => {
   const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2, 1]);
@@ -72,12 +76,13 @@ describe('ConvStem BatchNorm statistics (PyTorch semantics: momentum 0.1, unbias
   it('a ViTC updates its stem statistics in training only', () => {
     const model = createModel('vitc_micro_32');
     const img = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 7);
-    const stats = () =>
-      Object.fromEntries(model.namedBuffers().map(([n, v]) => [n, Array.from(v.dataSync() as Float32Array)]));
+    const stats = () => Object.fromEntries(model.namedBuffers().map(([n, v]) => [n, Array.from(v.dataSync() as Float32Array)]));
     try {
       const initial = stats();
       expect(Object.keys(initial).sort()).toEqual(
-        ['0', '1', '2'].flatMap((i) => ['num_batches_tracked', 'running_mean', 'running_var'].map((b) => `patch_embed.cstem${i}_bn.${b}`)).sort(),
+        ['0', '1', '2']
+          .flatMap((i) => ['num_batches_tracked', 'running_mean', 'running_var'].map((b) => `patch_embed.cstem${i}_bn.${b}`))
+          .sort(),
       );
       model.eval();
       tf.tidy(() => model.forward(img));

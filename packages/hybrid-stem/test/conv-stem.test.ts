@@ -1,14 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  createModel,
-  LayerNorm,
-  Linear,
-  poolTokens,
-  prependToken,
-  type TokenEmbedder,
-  TransformerBlock,
-  truncNormal,
-} from '@vitkit/core';
+import { createModel, LayerNorm, Linear, poolTokens, prependToken, type TokenEmbedder, TransformerBlock, truncNormal } from '@vitkit/core';
 import { describe, expect, it } from 'vitest';
 import { ConvStem, convStemEmbedLayer, convStemGrid, type StemViT } from '../src/index.js';
 
@@ -75,7 +66,8 @@ describe('ConvStem as a TokenEmbedder', () => {
 
   it('refuses, with a clear message, an image that does not fit the total stride', () => {
     const stem = new ConvStem(3, stemConfig);
-    const msg = /ConvStem: a 30x32 image does not fit a stem of strides \[2, 2, 1\] \(total stride 4\): both sides must be positive multiples of 4 \(this image would give a 8x8 grid/;
+    const msg =
+      /ConvStem: a 30x32 image does not fit a stem of strides \[2, 2, 1\] \(total stride 4\): both sides must be positive multiples of 4 \(this image would give a 8x8 grid/;
     expect(() => stem.gridSize(30, 32)).toThrow(msg);
     const x = tf.zeros([1, 30, 32, 3]);
     expect(() => stem.forward(x)).toThrow(msg);

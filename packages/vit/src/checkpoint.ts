@@ -33,7 +33,9 @@ export interface LoadCheckpointOptions {
 function squareGrid(patches: number): [number, number] {
   const side = Math.round(Math.sqrt(patches));
   if (side * side !== patches) {
-    throw new Error(`loadCheckpoint: the checkpoint's position embedding has ${patches} patch entries, not a square grid; pass checkpointGrid`);
+    throw new Error(
+      `loadCheckpoint: the checkpoint's position embedding has ${patches} patch entries, not a square grid; pass checkpointGrid`,
+    );
   }
   return [side, side];
 }

@@ -2,14 +2,7 @@
 // architecture it picks and timm's default config (preprocessing), plus the
 // reference counts and paper figures from ../shared/tables/reference-models.json
 // (copied as data; a test checks them against the table).
-import {
-  IMAGENET_MEAN,
-  IMAGENET_STD,
-  INCEPTION_MEAN,
-  INCEPTION_STD,
-  type ModelDefaults,
-  type ReferenceFigures,
-} from '@vitkit/core';
+import { IMAGENET_MEAN, IMAGENET_STD, INCEPTION_MEAN, INCEPTION_STD, type ModelDefaults, type ReferenceFigures } from '@vitkit/core';
 import type { VisionTransformerOptions } from './vision-transformer.js';
 
 export const VIT_PAPER =
@@ -149,7 +142,21 @@ function deit(width: 'tiny' | 'small' | 'base', figures: ReferenceFigures): VitP
  */
 const MICRO: VitPreset = {
   name: 'vit_micro_32',
-  architecture: { imgSize: 32, patchSize: 4, embedDim: 64, depth: 3, numHeads: 4, mlpRatio: 4, qkvBias: true, numClasses: 10, eps: 1e-6, posEmbedInitStd: 1, attentionInit: 'mimetic', shiftedPatches: true, localityAttention: true },
+  architecture: {
+    imgSize: 32,
+    patchSize: 4,
+    embedDim: 64,
+    depth: 3,
+    numHeads: 4,
+    mlpRatio: 4,
+    qkvBias: true,
+    numClasses: 10,
+    eps: 1e-6,
+    posEmbedInitStd: 1,
+    attentionInit: 'mimetic',
+    shiftedPatches: true,
+    localityAttention: true,
+  },
   defaults: {
     family: 'vit',
     imgSize: 32,

@@ -67,7 +67,11 @@ const KWARGS: Record<string, (args: Kwargs, o: VisionTransformerOptions) => void
   },
   global_pool: (a, o) => {
     const v = a['global_pool'];
-    if (v !== 'token' && v !== 'avg') fail('global_pool', `must be 'token' or 'avg' (got ${JSON.stringify(v)}; '' would give per-token logits, which a classifier does not)`);
+    if (v !== 'token' && v !== 'avg')
+      fail(
+        'global_pool',
+        `must be 'token' or 'avg' (got ${JSON.stringify(v)}; '' would give per-token logits, which a classifier does not)`,
+      );
     o.globalPool = v as GlobalPool;
   },
   embed_dim: (a, o) => {
@@ -86,7 +90,8 @@ const KWARGS: Record<string, (args: Kwargs, o: VisionTransformerOptions) => void
     o.qkvBias = bool(a, 'qkv_bias');
   },
   init_values: (a) => {
-    if (!isNone(a['init_values'])) fail('init_values', `(LayerScale) is not supported by @vitkit/vit (got ${JSON.stringify(a['init_values'])}; only None)`);
+    if (!isNone(a['init_values']))
+      fail('init_values', `(LayerScale) is not supported by @vitkit/vit (got ${JSON.stringify(a['init_values'])}; only None)`);
   },
   class_token: (a, o) => {
     o.classToken = bool(a, 'class_token');
@@ -95,7 +100,8 @@ const KWARGS: Record<string, (args: Kwargs, o: VisionTransformerOptions) => void
     o.noEmbedClass = bool(a, 'no_embed_class');
   },
   pre_norm: (a) => {
-    if (bool(a, 'pre_norm')) fail('pre_norm', 'true (a norm before the blocks and a patch embedding without bias) is not supported by @vitkit/vit');
+    if (bool(a, 'pre_norm'))
+      fail('pre_norm', 'true (a norm before the blocks and a patch embedding without bias) is not supported by @vitkit/vit');
   },
   fc_norm: (a, o) => {
     o.fcNorm = isNone(a['fc_norm']) ? null : bool(a, 'fc_norm');
@@ -115,13 +121,18 @@ const KWARGS: Record<string, (args: Kwargs, o: VisionTransformerOptions) => void
   },
   weight_init: (a) => {
     // Only the initial values depend on it, and a loaded checkpoint replaces them.
-    if (!WEIGHT_INITS.includes(a['weight_init'] as string)) fail('weight_init', `must be one of ${WEIGHT_INITS.map((w) => `'${w}'`).join(', ')} (got ${JSON.stringify(a['weight_init'])})`);
+    if (!WEIGHT_INITS.includes(a['weight_init'] as string))
+      fail('weight_init', `must be one of ${WEIGHT_INITS.map((w) => `'${w}'`).join(', ')} (got ${JSON.stringify(a['weight_init'])})`);
   },
   ...Object.fromEntries(
     CLASS_ARGS.map((name) => [
       name,
       (a: Kwargs) => {
-        if (!isNone(a[name])) fail(name, `only its default (None) is supported (got ${JSON.stringify(a[name])}); a custom token embedder goes in VisionTransformerOptions.embedLayer`);
+        if (!isNone(a[name]))
+          fail(
+            name,
+            `only its default (None) is supported (got ${JSON.stringify(a[name])}); a custom token embedder goes in VisionTransformerOptions.embedLayer`,
+          );
       },
     ]),
   ),
@@ -142,7 +153,8 @@ export function optionsFromTimmKwargs(args: Kwargs): VisionTransformerOptions {
 }
 
 function asVit(model: ImageClassifier): VisionTransformer {
-  if (!(model instanceof VisionTransformer)) throw new Error(`vit reference adapter: expected a VisionTransformer, got ${model.constructor.name}`);
+  if (!(model instanceof VisionTransformer))
+    throw new Error(`vit reference adapter: expected a VisionTransformer, got ${model.constructor.name}`);
   return model;
 }
 

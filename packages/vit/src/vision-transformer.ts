@@ -97,7 +97,9 @@ export interface VisionTransformerOptions {
 }
 
 /** Every option resolved to its value (timm's defaults: ViT-B/16 at 224). */
-export type VisionTransformerConfig = Required<Omit<VisionTransformerOptions, 'imgSize' | 'embedLayer' | 'fcNorm' | 'representationSize'>> & {
+export type VisionTransformerConfig = Required<
+  Omit<VisionTransformerOptions, 'imgSize' | 'embedLayer' | 'fcNorm' | 'representationSize'>
+> & {
   imgSize: [number, number];
   fcNorm: boolean;
   representationSize: number | null;
@@ -131,7 +133,8 @@ export function resolveConfig(options: VisionTransformerOptions = {}): VisionTra
     shiftedPatches: options.shiftedPatches ?? false,
     localityAttention: options.localityAttention ?? false,
   };
-  if (globalPool !== 'token' && globalPool !== 'avg') throw new Error(`VisionTransformer: globalPool must be 'token' or 'avg' (got '${globalPool}')`);
+  if (globalPool !== 'token' && globalPool !== 'avg')
+    throw new Error(`VisionTransformer: globalPool must be 'token' or 'avg' (got '${globalPool}')`);
   if (globalPool === 'token' && !classToken) throw new Error("VisionTransformer: globalPool 'token' needs classToken: true");
   if (config.embedDim % config.numHeads !== 0) {
     throw new Error(`VisionTransformer: embedDim ${config.embedDim} is not divisible by numHeads ${config.numHeads}`);
@@ -243,7 +246,8 @@ export class VisionTransformer extends ImageClassifier implements BlockTransform
    * uniform predictions.
    */
   resetClassifier(numClasses: number): void {
-    if (!Number.isInteger(numClasses) || numClasses < 0) throw new Error(`resetClassifier: numClasses must be a whole number >= 0 (got ${numClasses})`);
+    if (!Number.isInteger(numClasses) || numClasses < 0)
+      throw new Error(`resetClassifier: numClasses must be a whole number >= 0 (got ${numClasses})`);
     const head = this.makeHead(numClasses, 'zeros');
     head.train(this.training);
     this.replaceModule('head', head).dispose();
@@ -319,7 +323,10 @@ export class VisionTransformer extends ImageClassifier implements BlockTransform
 
   complexity(): Cost {
     const [h, w] = this.imgSize;
-    return VisionTransformer.cost({ ...this.config, numClasses: this.numClasses }, { cost: this.patchEmbed.embedCost(h, w), grid: this.grid });
+    return VisionTransformer.cost(
+      { ...this.config, numClasses: this.numClasses },
+      { cost: this.patchEmbed.embedCost(h, w), grid: this.grid },
+    );
   }
 
   /**

@@ -130,6 +130,8 @@ describe('custom embed layer (a convolutional stem in front)', () => {
     expect(bad.grid).toEqual([2, 4]);
     expect(() => tf.tidy(() => bad.forward(tf.zeros([1, 16, 16, 3])))).toThrow(/reports a 2x4 grid but produced 16 tokens/);
     bad.dispose();
-    expect(() => new VisionTransformer({ ...tiny, embedLayer: (_s, c) => new PatchEmbed(4, c, 48) })).toThrow(/48-wide tokens, the model is 32 wide/);
+    expect(() => new VisionTransformer({ ...tiny, embedLayer: (_s, c) => new PatchEmbed(4, c, 48) })).toThrow(
+      /48-wide tokens, the model is 32 wide/,
+    );
   });
 });

@@ -16,7 +16,16 @@ function build(args: Record<string, unknown>): VisionTransformer {
 describe('fromReferenceConfig (timm 0.6.13 VisionTransformer keyword arguments)', () => {
   it("describes timm's defaults, ViT-B/16 at 224 with LayerNorm eps 1e-6, when given no argument", () => {
     const options = optionsFromTimmKwargs({});
-    expect(resolveConfig(options)).toMatchObject({ imgSize: [224, 224], patchSize: 16, embedDim: 768, depth: 12, numHeads: 12, eps: 1e-6, globalPool: 'token', fcNorm: false });
+    expect(resolveConfig(options)).toMatchObject({
+      imgSize: [224, 224],
+      patchSize: 16,
+      embedDim: 768,
+      depth: 12,
+      numHeads: 12,
+      eps: 1e-6,
+      globalPool: 'token',
+      fcNorm: false,
+    });
     expect(VisionTransformer.cost(options).params).toBe(86567656);
   });
 
@@ -83,7 +92,16 @@ describe('fromReferenceConfig (timm 0.6.13 VisionTransformer keyword arguments)'
     tf.tidy(() => {
       const x = tf.randomNormal([2, 16, 16, 3]) as tf.Tensor4D;
       const { logits, intermediates } = adapter.forwardWithIntermediates(model, x);
-      expect(Object.keys(intermediates).sort()).toEqual(['blocks.0', 'blocks.1', 'fc_norm', 'head', 'norm', 'patch_embed', 'pos_drop', 'pre_logits']);
+      expect(Object.keys(intermediates).sort()).toEqual([
+        'blocks.0',
+        'blocks.1',
+        'fc_norm',
+        'head',
+        'norm',
+        'patch_embed',
+        'pos_drop',
+        'pre_logits',
+      ]);
       expect(intermediates['patch_embed']!.shape).toEqual([2, 16, 32]);
       expect(intermediates['fc_norm']!.shape).toEqual([2, 32]);
       expect(intermediates['pre_logits']!.shape).toEqual([2, 16]);

@@ -8,7 +8,15 @@ const names = VIT_PRESETS.map((p) => p.name);
 describe('registered ViT/DeiT models', () => {
   it('registers timm names, DeiT and the bench micro model under family vit', () => {
     expect(listModels('*', { family: 'vit' })).toEqual([...names].sort());
-    for (const n of ['vit_tiny_patch16_224', 'vit_small_patch32_384', 'vit_base_patch16_384', 'vit_large_patch32_224', 'vit_huge_patch14_224', 'deit_base_patch16_224', 'vit_micro_32']) {
+    for (const n of [
+      'vit_tiny_patch16_224',
+      'vit_small_patch32_384',
+      'vit_base_patch16_384',
+      'vit_large_patch32_224',
+      'vit_huge_patch14_224',
+      'deit_base_patch16_224',
+      'vit_micro_32',
+    ]) {
       expect(names).toContain(n);
     }
   });
@@ -32,15 +40,30 @@ describe('registered ViT/DeiT models', () => {
 
   it('has figures equal to the shared reference table', () => {
     const withRows = VIT_PRESETS.filter((p) => p.defaults.figures.reference);
-    expect(withRows.map((p) => p.name).sort()).toEqual(
-      ['deit_base_patch16_224', 'deit_small_patch16_224', 'deit_tiny_patch16_224', 'vit_base_patch16_224', 'vit_base_patch32_224', 'vit_huge_patch14_224', 'vit_large_patch16_224', 'vit_small_patch16_224', 'vit_tiny_patch16_224'],
-    );
+    expect(withRows.map((p) => p.name).sort()).toEqual([
+      'deit_base_patch16_224',
+      'deit_small_patch16_224',
+      'deit_tiny_patch16_224',
+      'vit_base_patch16_224',
+      'vit_base_patch32_224',
+      'vit_huge_patch14_224',
+      'vit_large_patch16_224',
+      'vit_small_patch16_224',
+      'vit_tiny_patch16_224',
+    ]);
     for (const p of withRows) {
       const f = p.defaults.figures;
       const row = referenceRow(f.reference!);
       expect(row.input_size).toBe(p.defaults.imgSize);
       expect(row.num_classes).toBe(p.defaults.numClasses);
-      expect({ params: f.params, macs: f.macs, macsExact: f.macsExact, paperParamsM: f.paperParamsM, paperGflops: f.paperGflops, paperTop1: f.paperTop1 }).toEqual({
+      expect({
+        params: f.params,
+        macs: f.macs,
+        macsExact: f.macsExact,
+        paperParamsM: f.paperParamsM,
+        paperGflops: f.paperGflops,
+        paperTop1: f.paperTop1,
+      }).toEqual({
         params: row.params,
         macs: row.macs,
         macsExact: row.macs_exact ?? true,

@@ -72,7 +72,9 @@ describe('position-embedding resampling when loading at another image size', () 
     const model = new VisionTransformer({ ...tiny, imgSize: 32 });
     expect(() => loadCheckpoint(model, sd)).toThrow(/not a square grid; pass checkpointGrid/);
     expect(loadCheckpoint(model, sd, { checkpointGrid: [4, 8] }).resampled).toEqual({ from: [4, 8], to: [8, 8] });
-    expect(() => tf.tidy(() => model.forward(tf.zeros([1, 16, 16, 3])))).toThrow(/4x4 token grid, but the position embedding covers 8x8.*loadCheckpoint/);
+    expect(() => tf.tidy(() => model.forward(tf.zeros([1, 16, 16, 3])))).toThrow(
+      /4x4 token grid, but the position embedding covers 8x8.*loadCheckpoint/,
+    );
     tf.dispose(Object.values(sd));
     source.dispose();
     model.dispose();

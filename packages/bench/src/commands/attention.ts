@@ -54,7 +54,10 @@ export const attention: Command = {
       const size = model.imgSize[0];
       const { rgb, x } = await loadImageForModel(imagePath, entry.defaults, size);
       const layer = options['layer'] as number | undefined;
-      const { logits, groups } = model.explainAttention(x, { rollout: Boolean(options['rollout']), ...(layer === undefined ? {} : { layer }) });
+      const { logits, groups } = model.explainAttention(x, {
+        rollout: Boolean(options['rollout']),
+        ...(layer === undefined ? {} : { layer }),
+      });
       const rows = groups.map((g) => {
         const [, k, gh, gw] = g.maps.shape as number[];
         const data = g.maps.dataSync() as Float32Array;
@@ -64,7 +67,10 @@ export const attention: Command = {
       const png = await renderHeatmaps(rgb, size, rows);
       await writeFileAtomic(out, png);
       const probabilities = tf.tidy(() => tf.softmax(logits).dataSync());
-      const top = [...probabilities].map((p, i) => ({ class: i, probability: p })).sort((a, b) => b.probability - a.probability).slice(0, 5);
+      const top = [...probabilities]
+        .map((p, i) => ({ class: i, probability: p }))
+        .sort((a, b) => b.probability - a.probability)
+        .slice(0, 5);
       const summary = groups.map((g) => ({ title: g.title, grid: g.grid, maps: g.labels }));
       tf.dispose([x, logits, ...groups.map((g) => g.maps)]);
       const lines = [

@@ -64,11 +64,28 @@ export const compare: Command = {
     'the same number of images.',
   options: [
     { name: 'models', type: 'list', value: 'A,B', description: 'registered models to compare', default: DEFAULT_MODELS },
-    { name: 'dataset', type: 'string', value: 'D', description: 'mnist, fashion-mnist, cifar10:DIR, cifar100:DIR or folder:DIR', default: 'mnist' },
+    {
+      name: 'dataset',
+      type: 'string',
+      value: 'D',
+      description: 'mnist, fashion-mnist, cifar10:DIR, cifar100:DIR or folder:DIR',
+      default: 'mnist',
+    },
     { name: 'epochs', type: 'number', value: 'N', description: 'epochs per model (without --budget-macs)', default: 1 },
-    { name: 'train-images', type: 'number', value: 'N', description: 'training images per epoch (first N of the split; 0: all)', default: 30000 },
+    {
+      name: 'train-images',
+      type: 'number',
+      value: 'N',
+      description: 'training images per epoch (first N of the split; 0: all)',
+      default: 30000,
+    },
     { name: 'eval-images', type: 'number', value: 'N', description: 'test images evaluated (first N; 0: all)', default: 0 },
-    { name: 'budget-macs', type: 'number', value: 'X', description: 'training MACs per model, e.g. 1e12 (overrides --epochs and --train-images)' },
+    {
+      name: 'budget-macs',
+      type: 'number',
+      value: 'X',
+      description: 'training MACs per model, e.g. 1e12 (overrides --epochs and --train-images)',
+    },
     { name: 'seeds', type: 'number', value: 'K', description: 'seeds per model (mean and spread reported)', default: 1 },
     { name: 'batch-size', type: 'number', value: 'B', description: 'training batch size', default: 64 },
     { name: 'lr', type: 'number', value: 'LR', description: 'peak learning rate (train default when absent)' },
@@ -80,7 +97,8 @@ export const compare: Command = {
     const seeds = options['seeds'] as number;
     const epochs = options['epochs'] as number;
     if (models.length === 0) throw new UsageError('--models needs at least one model');
-    if (!(Number.isInteger(seeds) && seeds >= 1) || !(Number.isInteger(epochs) && epochs >= 1)) throw new UsageError('--seeds and --epochs must be positive integers');
+    if (!(Number.isInteger(seeds) && seeds >= 1) || !(Number.isInteger(epochs) && epochs >= 1))
+      throw new UsageError('--seeds and --epochs must be positive integers');
     for (const m of models) {
       try {
         getModelEntry(m);
@@ -101,7 +119,10 @@ export const compare: Command = {
       models,
       dataset,
       seeds,
-      budget: budgetMacs === undefined ? `${epochs} epoch(s) of ${trainImages ?? 'all'} training images per model` : `${budgetMacs.toExponential(2)} training MACs per model`,
+      budget:
+        budgetMacs === undefined
+          ? `${epochs} epoch(s) of ${trainImages ?? 'all'} training images per model`
+          : `${budgetMacs.toExponential(2)} training MACs per model`,
       'evaluated on': `${evalImages ?? 'all'} test images`,
       'batch size': options['batch-size'],
       'learning rate': options['lr'] ?? 'vitkit train default',
@@ -126,8 +147,18 @@ export const compare: Command = {
         const runDir = join(out, 'runs', `${model}-seed${seed}`);
         const resume = existsSync(join(runDir, CHECKPOINT_FILE));
         const argv = [
-          '--model', model, '--dataset', dataset, '--epochs', String(plan.epochs), '--seed', String(seed), '--out', runDir,
-          '--batch-size', String(options['batch-size']),
+          '--model',
+          model,
+          '--dataset',
+          dataset,
+          '--epochs',
+          String(plan.epochs),
+          '--seed',
+          String(seed),
+          '--out',
+          runDir,
+          '--batch-size',
+          String(options['batch-size']),
           ...(plan.trainImages ? ['--limit', String(plan.trainImages)] : []),
           ...(evalImages ? ['--eval-limit', String(evalImages)] : []),
           ...(options['lr'] === undefined ? [] : ['--lr', String(options['lr'])]),
@@ -135,14 +166,27 @@ export const compare: Command = {
           ...(resume ? ['--resume'] : []),
         ];
         io.progress(`${model} seed ${seed}: ${resume ? 'resuming' : 'training'} (vitkit train ${argv.join(' ')})`);
-        const result = await train.run(parseArgs(argv, train.options), { json: true, progress: (line) => io.progress(`  [${model}] ${line}`) });
-        const data = result.data as { top1: number | null; top5: number | null; seconds: number; images: number; train_images_per_s: number | null; eval_images: number; interrupted: boolean };
+        const result = await train.run(parseArgs(argv, train.options), {
+          json: true,
+          progress: (line) => io.progress(`  [${model}] ${line}`),
+        });
+        const data = result.data as {
+          top1: number | null;
+          top5: number | null;
+          seconds: number;
+          images: number;
+          train_images_per_s: number | null;
+          eval_images: number;
+          interrupted: boolean;
+        };
         if (data.interrupted || data.top1 === null || data.top5 === null) {
           interrupted = true;
           io.progress(`interrupted: run the same command again (same --out) to continue`);
           break;
         }
-        const runConfig = JSON.parse(readFileSync(join(runDir, CHECKPOINT_FILE), 'utf8')) as { config: { numClasses: number; imgSize: number } };
+        const runConfig = JSON.parse(readFileSync(join(runDir, CHECKPOINT_FILE), 'utf8')) as {
+          config: { numClasses: number; imgSize: number };
+        };
         const cost = getModelEntry(model).cost({ numClasses: runConfig.config.numClasses, imgSize: runConfig.config.imgSize });
         rows.push({
           model,
@@ -178,7 +222,9 @@ export const compare: Command = {
         ]),
       ),
       '',
-      interrupted ? `interrupted; the report in ${out} covers the finished runs` : `report: ${join(out, 'report.md')} (chart: chart.svg, chart.png)`,
+      interrupted
+        ? `interrupted; the report in ${out} covers the finished runs`
+        : `report: ${join(out, 'report.md')} (chart: chart.svg, chart.png)`,
     ];
     return { ok: !interrupted, lines, data: { report: out, interrupted, results: rows } };
   },

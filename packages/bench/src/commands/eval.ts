@@ -28,7 +28,11 @@ export function resolveWeights(path: string): SavedWeights {
 }
 
 /** Builds the model and loads the weights strictly (every key must match). */
-export async function loadTrainedModel(name: string, weights: SavedWeights, options: { numClasses?: number; imgSize?: number }): Promise<ImageClassifier> {
+export async function loadTrainedModel(
+  name: string,
+  weights: SavedWeights,
+  options: { numClasses?: number; imgSize?: number },
+): Promise<ImageClassifier> {
   const model = buildModel(name, {
     numClasses: options.numClasses ?? weights.config?.numClasses,
     imgSize: options.imgSize ?? weights.config?.imgSize,
@@ -70,7 +74,10 @@ export const evalCommand: Command = {
     const weights = resolveWeights(checkpoint);
     const testSet = await openSplit(spec, 'test', options['limit'] as number | undefined);
     const entry = getModelEntry(name);
-    const model = await loadTrainedModel(name, weights, { numClasses: testSet.classes.length, imgSize: options['img-size'] as number | undefined });
+    const model = await loadTrainedModel(name, weights, {
+      numClasses: testSet.classes.length,
+      imgSize: options['img-size'] as number | undefined,
+    });
     let parallel: DataParallel | null = null;
     try {
       const replicas = replicaCount(options['workers'] as number | undefined, backend.backend);
@@ -79,8 +86,20 @@ export const evalCommand: Command = {
       io.progress(`evaluating ${weights.file} on ${testSet.name} (${testSet.size} images, ${replicas} replica(s))`);
       const forward = parallel ? evalOnReplicas(parallel)() : undefined;
       const r = await evaluate(model, evalLoader(testSet, entry.defaults, input, options['batch-size'] as number), { forward });
-      const data = { model: name, dataset: spec, checkpoint: weights.file, top1: r.top1, top5: r.top5, loss: r.loss, images: r.images, seconds: r.seconds, backend: backend.backend };
-      const lines = [`${name} on ${spec}: top-1 ${(100 * r.top1).toFixed(2)}%, top-5 ${(100 * r.top5).toFixed(2)}%, loss ${r.loss.toFixed(4)} (${r.images} images, ${r.seconds.toFixed(1)} s)`];
+      const data = {
+        model: name,
+        dataset: spec,
+        checkpoint: weights.file,
+        top1: r.top1,
+        top5: r.top5,
+        loss: r.loss,
+        images: r.images,
+        seconds: r.seconds,
+        backend: backend.backend,
+      };
+      const lines = [
+        `${name} on ${spec}: top-1 ${(100 * r.top1).toFixed(2)}%, top-5 ${(100 * r.top5).toFixed(2)}%, loss ${r.loss.toFixed(4)} (${r.images} images, ${r.seconds.toFixed(1)} s)`,
+      ];
       return { ok: true, lines, data };
     } finally {
       await parallel?.close();

@@ -26,7 +26,14 @@ export const models: Command = {
     });
     const lines = textTable(
       ['model', 'family', 'params (M)', 'GMACs', 'input', 'paper top-1'],
-      rows.map((r) => [r.model, r.family, millions(r.params), billions(r.macs), r.img_size, r.paper_top1 === null ? '-' : r.paper_top1.toFixed(1)]),
+      rows.map((r) => [
+        r.model,
+        r.family,
+        millions(r.params),
+        billions(r.macs),
+        r.img_size,
+        r.paper_top1 === null ? '-' : r.paper_top1.toFixed(1),
+      ]),
     );
     return { ok: true, lines, data: rows };
   },

@@ -52,7 +52,19 @@ export function complexityTable(family?: string): TableRow[] {
     });
 }
 
-const HEADER = ['model', 'reference', 'params (M)', 'ref params', 'Δ params', 'GMACs', 'ref GMACs', 'Δ MACs', 'paper M', 'paper GFLOPs', 'paper top-1'];
+const HEADER = [
+  'model',
+  'reference',
+  'params (M)',
+  'ref params',
+  'Δ params',
+  'GMACs',
+  'ref GMACs',
+  'Δ MACs',
+  'paper M',
+  'paper GFLOPs',
+  'paper top-1',
+];
 
 function cells(r: TableRow): (string | number)[] {
   const opt = (v: number | null, digits: number) => (v === null ? '-' : v.toFixed(digits));
@@ -98,7 +110,12 @@ export const table: Command = {
     }
     const disagree = rows.filter((r) => !r.agrees);
     if (!options['csv'] && !options['md']) {
-      lines.push('', disagree.length ? `DISAGREES with the reference: ${disagree.map((r) => r.model).join(', ')}` : `all ${rows.length} models agree with the reference counts`);
+      lines.push(
+        '',
+        disagree.length
+          ? `DISAGREES with the reference: ${disagree.map((r) => r.model).join(', ')}`
+          : `all ${rows.length} models agree with the reference counts`,
+      );
     }
     return { ok: disagree.length === 0, lines, data: rows };
   },

@@ -103,7 +103,7 @@ export const throughput: Command = {
   details:
     'Random inputs; a training step is forward, backward and an AdamW update. The batch is split over\n' +
     'data-parallel replicas as vitkit train and eval do (--workers). The heap column is the largest\n' +
-    "WebAssembly heap of any replica (the heap only grows: it is the peak). --compare times several models\n" +
+    'WebAssembly heap of any replica (the heap only grows: it is the peak). --compare times several models\n' +
     'with the same settings and prints one table. Timings are noisy on shared machines: compare ratios\n' +
     'within one run.',
   options: [
@@ -121,7 +121,8 @@ export const throughput: Command = {
   async run({ options }, io) {
     const names = (options['compare'] as string[] | undefined) ?? (options['model'] ? [options['model'] as string] : []);
     if (names.length === 0) throw new UsageError('throughput needs --model or --compare');
-    if (!((options['batch'] as number) >= 1) || !((options['runs'] as number) >= 1)) throw new UsageError('--batch and --runs must be at least 1');
+    if (!((options['batch'] as number) >= 1) || !((options['runs'] as number) >= 1))
+      throw new UsageError('--batch and --runs must be at least 1');
     const { backend } = await initBackend({ quiet: true });
     const cases: ThroughputCase[] = [];
     for (const name of names) {
@@ -131,7 +132,17 @@ export const throughput: Command = {
     const mib = (b: number | null) => (b === null ? 'n/a' : Math.round(b / 2 ** 20));
     const lines = textTable(
       ['model', 'mode', 'batch', 'img', 'images/s', 'GMAC/s', 'replicas', 'heap MiB', 'backend'],
-      cases.map((r) => [r.model, r.mode, r.batch, r.img_size, Number(r.images_per_s.toFixed(2)), Number(r.gmacs_per_s.toFixed(2)), r.replicas, mib(r.heap_bytes), r.backend]),
+      cases.map((r) => [
+        r.model,
+        r.mode,
+        r.batch,
+        r.img_size,
+        Number(r.images_per_s.toFixed(2)),
+        Number(r.gmacs_per_s.toFixed(2)),
+        r.replicas,
+        mib(r.heap_bytes),
+        r.backend,
+      ]),
     );
     return { ok: true, lines, data: options['compare'] ? cases : cases[0] };
   },

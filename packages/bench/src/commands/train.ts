@@ -47,7 +47,12 @@ import { evalOnReplicas, replicaCount, startReplicas, WORKERS_OPTION } from '../
 
 /** The model's input as the data pipeline needs it, with --img-size applied. */
 export function modelInput(defaults: ModelDefaults, imgSize?: number): ModelInput {
-  return { imgSize: imgSize ?? defaults.imgSize, inChannels: defaults.inChannels, cropPct: defaults.cropPct, interpolation: defaults.interpolation };
+  return {
+    imgSize: imgSize ?? defaults.imgSize,
+    inChannels: defaults.inChannels,
+    cropPct: defaults.cropPct,
+    interpolation: defaults.interpolation,
+  };
 }
 
 /** Builds a registered model; unknown names and bad options are input errors (exit 1). */
@@ -90,7 +95,13 @@ const OPTIONS: OptionSpec[] = [
   { name: 'batch-size', type: 'number', value: 'B', description: 'training batch size', default: 32 },
   { name: 'lr', type: 'number', value: 'LR', description: 'peak learning rate', default: 2e-3 },
   { name: 'min-lr', type: 'number', value: 'LR', description: 'learning rate at the end of the cosine', default: 1e-5 },
-  { name: 'weight-decay', type: 'number', value: 'WD', description: 'decoupled weight decay (not on biases, norms, position embeddings, tokens)', default: 0.05 },
+  {
+    name: 'weight-decay',
+    type: 'number',
+    value: 'WD',
+    description: 'decoupled weight decay (not on biases, norms, position embeddings, tokens)',
+    default: 0.05,
+  },
   { name: 'warmup', type: 'number', value: 'STEPS', description: 'linear warm-up steps', default: 50 },
   { name: 'optimizer', type: 'string', value: 'adamw|sgd', description: 'optimizer (sgd: momentum 0.9)', default: 'adamw' },
   { name: 'label-smoothing', type: 'number', value: 'S', description: 'label smoothing', default: 0.1 },
@@ -104,7 +115,12 @@ const OPTIONS: OptionSpec[] = [
   { name: 'seed', type: 'number', value: 'N', description: 'seed for initialisation, shuffling, augmentation and dropout', default: 0 },
   { name: 'out', type: 'string', value: 'DIR', description: 'checkpoint folder', default: 'runs/train' },
   { name: 'resume', type: 'boolean', description: 'continue from the checkpoint in --out' },
-  { name: 'pretrained', type: 'string', value: 'FILE', description: 'start from these weights (safetensors; mis-shaped keys such as a head are skipped)' },
+  {
+    name: 'pretrained',
+    type: 'string',
+    value: 'FILE',
+    description: 'start from these weights (safetensors; mis-shaped keys such as a head are skipped)',
+  },
   { name: 'checkpoint-every', type: 'number', value: 'STEPS', description: 'also checkpoint every this many steps', default: 200 },
   { name: 'eval-batch-size', type: 'number', value: 'B', description: 'evaluation batch size', default: 250 },
   WORKERS_OPTION,
@@ -129,7 +145,8 @@ export const train: Command = {
     if (optimizerKind !== 'adamw' && optimizerKind !== 'sgd') throw new UsageError('--optimizer must be adamw or sgd');
     const epochs = options['epochs'] as number;
     const batchSize = options['batch-size'] as number;
-    if (!(epochs >= 1 && Number.isInteger(epochs)) || !(batchSize >= 1)) throw new UsageError('--epochs and --batch-size must be positive integers');
+    if (!(epochs >= 1 && Number.isInteger(epochs)) || !(batchSize >= 1))
+      throw new UsageError('--epochs and --batch-size must be positive integers');
     let entry: ReturnType<typeof getModelEntry>;
     try {
       entry = getModelEntry(name);
@@ -138,7 +155,10 @@ export const train: Command = {
     }
     const backend = await initBackend({ quiet: true });
     const kind = parseSpec(spec).kind;
-    const [trainSet, testSet] = await Promise.all([openSplit(spec, 'train', num(options, 'limit')), openSplit(spec, 'test', num(options, 'eval-limit'))]);
+    const [trainSet, testSet] = await Promise.all([
+      openSplit(spec, 'train', num(options, 'limit')),
+      openSplit(spec, 'test', num(options, 'eval-limit')),
+    ]);
     const seed = options['seed'] as number;
     const input = modelInput(entry.defaults, num(options, 'img-size'));
     const config = {
@@ -152,7 +172,11 @@ export const train: Command = {
 
     seedInit(seed);
     dropRng.seed(seed);
-    const createOptions = { numClasses: trainSet.classes.length, imgSize: num(options, 'img-size'), dropPathRate: num(options, 'drop-path') };
+    const createOptions = {
+      numClasses: trainSet.classes.length,
+      imgSize: num(options, 'img-size'),
+      dropPathRate: num(options, 'drop-path'),
+    };
     const model = buildModel(name, createOptions);
     const optimizer = createOptimizer(optimizerKind, model, { weightDecay: options['weight-decay'] as number });
     const ema = num(options, 'ema') ? new ModelEma(model, num(options, 'ema')) : undefined;
@@ -173,7 +197,9 @@ export const train: Command = {
           throw new InputError(`--resume: ${e.message}`);
         });
         if (ckpt.json.config['model'] !== name || ckpt.json.config['dataset'] !== spec) {
-          throw new InputError(`--resume: ${out} holds a run of ${ckpt.json.config['model']} on ${ckpt.json.config['dataset']}, not ${name} on ${spec}`);
+          throw new InputError(
+            `--resume: ${out} holds a run of ${ckpt.json.config['model']} on ${ckpt.json.config['dataset']}, not ${name} on ${spec}`,
+          );
         }
         resume = await restoreCheckpoint(ckpt, { model, optimizer, ema });
         sink.adopt(ckpt.json);

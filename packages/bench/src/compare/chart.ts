@@ -106,7 +106,9 @@ export function accuracyChartSvg(summaries: ModelSummary[], title: string): stri
     const cy = y(100 * s.top1Mean);
     const colour = FAMILY_COLOURS[s.family] ?? '#555';
     if (s.top1Std > 0) {
-      parts.push(`<line x1="${cx}" x2="${cx}" y1="${y(100 * (s.top1Mean - s.top1Std))}" y2="${y(100 * (s.top1Mean + s.top1Std))}" stroke="${colour}" stroke-width="2"/>`);
+      parts.push(
+        `<line x1="${cx}" x2="${cx}" y1="${y(100 * (s.top1Mean - s.top1Std))}" y2="${y(100 * (s.top1Mean + s.top1Std))}" stroke="${colour}" stroke-width="2"/>`,
+      );
     }
     parts.push(`<circle cx="${cx}" cy="${cy}" r="6" fill="${colour}"/>`);
     // Labels beside the point, on the side with more room.

@@ -36,7 +36,10 @@ export function reportMarkdown(rows: CompareRow[], summaries: ModelSummary[], ct
     '',
     '| model | seed | top-1 % | top-5 % | train s | images/s | train images |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.model} | ${r.seed} | ${pct(r.top1)} | ${pct(r.top5)} | ${r.train_seconds.toFixed(1)} | ${r.images_per_s.toFixed(1)} | ${r.train_images} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.model} | ${r.seed} | ${pct(r.top1)} | ${pct(r.top5)} | ${r.train_seconds.toFixed(1)} | ${r.images_per_s.toFixed(1)} | ${r.train_images} |`,
+    ),
     '',
     '## Recipe',
     '',

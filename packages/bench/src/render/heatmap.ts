@@ -78,5 +78,7 @@ export async function renderHeatmaps(image: Uint8Array, size: number, rows: Heat
       });
     });
   });
-  return sharp(canvas, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(canvas, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }

@@ -16,7 +16,8 @@ function chosenBlocks(model: BlockTransformer, blocks: number[] | 'all'): number
   const depth = model.blocks.length;
   if (blocks === 'all') return [...Array(depth).keys()];
   for (const i of blocks) {
-    if (!Number.isInteger(i) || i < 0 || i >= depth) throw new Error(`attention maps: block ${i} does not exist (the model has ${depth}: 0..${depth - 1})`);
+    if (!Number.isInteger(i) || i < 0 || i >= depth)
+      throw new Error(`attention maps: block ${i} does not exist (the model has ${depth}: 0..${depth - 1})`);
   }
   return [...blocks];
 }

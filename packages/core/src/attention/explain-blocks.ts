@@ -9,7 +9,11 @@ import { attentionRollout } from './rollout.js';
  * the patch grid per head of one block (the mean over all query rows when the
  * model has no class token), or the attention rollout through every block.
  */
-export function explainBlockAttention(model: BlockTransformer, x: tf.Tensor4D, options: AttentionMapOptions): { logits: tf.Tensor; groups: AttentionMapGroup[] } {
+export function explainBlockAttention(
+  model: BlockTransformer,
+  x: tf.Tensor4D,
+  options: AttentionMapOptions,
+): { logits: tf.Tensor; groups: AttentionMapGroup[] } {
   const [gh, gw] = model.grid;
   const prefix = model.numPrefixTokens;
   const b = x.shape[0];
@@ -17,7 +21,10 @@ export function explainBlockAttention(model: BlockTransformer, x: tf.Tensor4D, o
     const { logits, rollout } = attentionRollout(model, x);
     const maps = tf.reshape(rollout, [b, 1, gh, gw]);
     rollout.dispose();
-    return { logits, groups: [{ title: `attention rollout through ${model.blocks.length} blocks`, grid: [gh, gw], maps, labels: ['rollout'] }] };
+    return {
+      logits,
+      groups: [{ title: `attention rollout through ${model.blocks.length} blocks`, grid: [gh, gw], maps, labels: ['rollout'] }],
+    };
   }
   const depth = model.blocks.length;
   const requested = options.layer ?? -1;
@@ -34,6 +41,13 @@ export function explainBlockAttention(model: BlockTransformer, x: tf.Tensor4D, o
   const what = prefix > 0 ? 'class token' : 'mean query';
   return {
     logits,
-    groups: [{ title: `block ${layer}: ${what} over the patches, per head`, grid: [gh, gw], maps, labels: Array.from({ length: heads }, (_, h) => `head ${h}`) }],
+    groups: [
+      {
+        title: `block ${layer}: ${what} over the patches, per head`,
+        grid: [gh, gw],
+        maps,
+        labels: Array.from({ length: heads }, (_, h) => `head ${h}`),
+      },
+    ],
   };
 }

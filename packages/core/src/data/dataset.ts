@@ -39,7 +39,10 @@ export class ArrayDataset implements ImageDataset {
   get(index: number): Example {
     const [h, w, c] = this.imageShape;
     const size = h * w * c;
-    return { image: { data: this.pixels.subarray(index * size, (index + 1) * size), height: h, width: w, channels: c }, label: this.labels[index]! };
+    return {
+      image: { data: this.pixels.subarray(index * size, (index + 1) * size), height: h, width: w, channels: c },
+      label: this.labels[index]!,
+    };
   }
 }
 

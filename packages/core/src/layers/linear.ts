@@ -26,7 +26,12 @@ export class Linear extends Layer {
     super();
     const init = options.init ?? 'trunc_normal';
     const bound = 1 / Math.sqrt(inFeatures);
-    const w = init === 'zeros' ? tf.zeros([inFeatures, outFeatures]) : init === 'uniform' ? uniform([inFeatures, outFeatures], bound) : truncNormal([inFeatures, outFeatures]);
+    const w =
+      init === 'zeros'
+        ? tf.zeros([inFeatures, outFeatures])
+        : init === 'uniform'
+          ? uniform([inFeatures, outFeatures], bound)
+          : truncNormal([inFeatures, outFeatures]);
     this.weight = this.addParameter('weight', w, 'linear');
     const bias = () => (init === 'uniform' ? uniform([outFeatures], bound) : tf.zeros([outFeatures]));
     this.bias = (options.bias ?? true) ? this.addParameter('bias', bias()) : null;

@@ -25,7 +25,10 @@ export const MIMETIC_VIT: MimeticInit = { qkAlpha: 0.7, qkBeta: 0.7, voAlpha: 0.
 /** sign * sqrt(beta) I + sqrt(alpha / dim) N(0, 1), a [dim, dim] factor. */
 function nearIdentity(dim: number, alpha: number, beta: number, sign: 1 | -1): tf.Tensor2D {
   return tf.tidy(() =>
-    tf.add(tf.mul(tf.eye(dim), sign * Math.sqrt(beta)), tf.randomNormal([dim, dim], 0, Math.sqrt(alpha / dim), 'float32', initRng.nextSeed())),
+    tf.add(
+      tf.mul(tf.eye(dim), sign * Math.sqrt(beta)),
+      tf.randomNormal([dim, dim], 0, Math.sqrt(alpha / dim), 'float32', initRng.nextSeed()),
+    ),
   );
 }
 
@@ -38,7 +41,14 @@ function mimeticInitAttention(attn: MultiHeadSelfAttention, init: MimeticInit): 
   const d = attn.dim;
   // Weights are stored [in, out]: the q, k and v columns side by side.
   const qkv = tf.tidy(() =>
-    tf.concat([nearIdentity(d, init.qkAlpha, init.qkBeta, 1), nearIdentity(d, init.qkAlpha, init.qkBeta, 1), nearIdentity(d, init.voAlpha, init.voBeta, 1)], 1),
+    tf.concat(
+      [
+        nearIdentity(d, init.qkAlpha, init.qkBeta, 1),
+        nearIdentity(d, init.qkAlpha, init.qkBeta, 1),
+        nearIdentity(d, init.voAlpha, init.voBeta, 1),
+      ],
+      1,
+    ),
   );
   const proj = nearIdentity(d, init.voAlpha, init.voBeta, -1);
   attn.qkv.weight.assign(qkv);

@@ -66,7 +66,11 @@ export class TransformerBlock extends Layer {
     });
   }
 
-  static cost(dim: number, tokens: number, options: { mlpRatio?: number; mlpHidden?: number; qkvBias?: boolean; locality?: boolean }): Cost {
+  static cost(
+    dim: number,
+    tokens: number,
+    options: { mlpRatio?: number; mlpHidden?: number; qkvBias?: boolean; locality?: boolean },
+  ): Cost {
     return sumCosts(
       LayerNorm.cost(dim),
       MultiHeadSelfAttention.cost(dim, tokens, options.qkvBias ?? true, options.locality ?? false),

@@ -47,7 +47,11 @@ export class CheckpointDirectory implements CheckpointSink {
   async save(c: CheckpointContents): Promise<string> {
     await mkdir(this.dir, { recursive: true });
     const tag = `step${String(c.progress.step).padStart(7, '0')}`;
-    const files = { model: `model-${tag}.safetensors`, optimizer: `optimizer-${tag}.safetensors`, ema: c.ema ? `ema-${tag}.safetensors` : undefined };
+    const files = {
+      model: `model-${tag}.safetensors`,
+      optimizer: `optimizer-${tag}.safetensors`,
+      ema: c.ema ? `ema-${tag}.safetensors` : undefined,
+    };
     await saveOwned(join(this.dir, files.model), c.model.stateDict(), { step: String(c.progress.step) });
     const { tensors, ...optimizer } = c.optimizer.getState();
     await saveOwned(join(this.dir, files.optimizer), tensors, { layout: 'vitkit-internal' });
@@ -103,7 +107,9 @@ export async function loadCheckpoint(dirOrFile: string): Promise<LoadedCheckpoin
   try {
     json = JSON.parse(await readFile(join(dir, CHECKPOINT_FILE), 'utf8')) as CheckpointJson;
   } catch (e) {
-    throw new Error(`${join(dir, CHECKPOINT_FILE)}: cannot read a training checkpoint (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new Error(
+      `${join(dir, CHECKPOINT_FILE)}: cannot read a training checkpoint (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   if (json.format !== FORMAT) throw new Error(`${join(dir, CHECKPOINT_FILE)}: unknown format '${json.format}' (expected ${FORMAT})`);
   const [model, optimizer, ema] = await Promise.all([
@@ -115,7 +121,10 @@ export async function loadCheckpoint(dirOrFile: string): Promise<LoadedCheckpoin
 }
 
 /** Puts a loaded checkpoint's weights, optimizer state and EMA into place and frees its tensors; returns the progress to resume from. */
-export async function restoreCheckpoint(ckpt: LoadedCheckpoint, target: { model: Module; optimizer: Optimizer; ema?: ModelEma }): Promise<TrainingProgress> {
+export async function restoreCheckpoint(
+  ckpt: LoadedCheckpoint,
+  target: { model: Module; optimizer: Optimizer; ema?: ModelEma },
+): Promise<TrainingProgress> {
   try {
     target.model.loadStateDict(ckpt.model, { context: `${ckpt.dir}/${ckpt.json.files.model}` });
     target.optimizer.setState(ckpt.optimizer);

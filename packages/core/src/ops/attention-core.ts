@@ -27,11 +27,18 @@ export function diagonalMask(n: number): tf.Tensor2D {
 }
 
 /** q [..., M, D], k and v [..., N, D] (same leading dims) -> [..., M, D]. */
-export function attentionCore(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionCoreOptions): { out: tf.Tensor; probabilities?: tf.Tensor } {
+export function attentionCore(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  options: AttentionCoreOptions,
+): { out: tf.Tensor; probabilities?: tf.Tensor } {
   const { scale, keepProbabilities = false, maskDiagonal = false } = options;
   const learned = typeof scale !== 'number';
   if (maskDiagonal && q.shape[q.rank - 2] !== k.shape[k.rank - 2]) {
-    throw new Error(`attention: masking the diagonal needs as many queries as keys (got ${q.shape[q.rank - 2]} and ${k.shape[k.rank - 2]})`);
+    throw new Error(
+      `attention: masking the diagonal needs as many queries as keys (got ${q.shape[q.rank - 2]} and ${k.shape[k.rank - 2]})`,
+    );
   }
   // customGrad returns one tensor, so the probabilities leave the forward's tidy as a kept tensor.
   const capture: { probabilities?: tf.Tensor } = {};

@@ -137,26 +137,26 @@ const depthwiseValid = (stride: Pair) =>
       value,
       gradFunc: (dy, saved) =>
         tf.tidy(() => {
-        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
-        const [kh, kw, c, m] = ws.shape;
-        const [b, outH, outW] = dy.shape as number[];
-        const [, h, w] = xs.shape;
-        if (stride[0] === 1 && stride[1] === 1 && m === 1) return depthwiseGradientsUnitStride(xs, ws, dy as tf.Tensor4D);
-        // dy per input channel and multiplier: [B, outH, outW, C, M].
-        const g = tf.reshape(dy, [b!, outH!, outW!, c, m]);
-        const dws: tf.Tensor[] = [];
-        let dx: tf.Tensor4D | null = null;
-        for (let i = 0; i < kh; i++) {
-          for (let j = 0; j < kw; j++) {
-            const win = tf.expandDims(stridedWindow(xs, i, j, stride, outH!, outW!), 4);
-            dws.push(tf.sum(tf.mul(win, g), [0, 1, 2]));
-            const wij = tf.reshape(tf.slice(ws, [i, j, 0, 0], [1, 1, c, m]), [c, m]);
-            const contrib = tf.sum(tf.mul(g, wij), 4) as tf.Tensor4D;
-            const placed = scatterWindow(contrib, i, j, stride, h, w);
-            dx = dx ? tf.add(dx, placed) : placed;
+          const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+          const [kh, kw, c, m] = ws.shape;
+          const [b, outH, outW] = dy.shape as number[];
+          const [, h, w] = xs.shape;
+          if (stride[0] === 1 && stride[1] === 1 && m === 1) return depthwiseGradientsUnitStride(xs, ws, dy as tf.Tensor4D);
+          // dy per input channel and multiplier: [B, outH, outW, C, M].
+          const g = tf.reshape(dy, [b!, outH!, outW!, c, m]);
+          const dws: tf.Tensor[] = [];
+          let dx: tf.Tensor4D | null = null;
+          for (let i = 0; i < kh; i++) {
+            for (let j = 0; j < kw; j++) {
+              const win = tf.expandDims(stridedWindow(xs, i, j, stride, outH!, outW!), 4);
+              dws.push(tf.sum(tf.mul(win, g), [0, 1, 2]));
+              const wij = tf.reshape(tf.slice(ws, [i, j, 0, 0], [1, 1, c, m]), [c, m]);
+              const contrib = tf.sum(tf.mul(g, wij), 4) as tf.Tensor4D;
+              const placed = scatterWindow(contrib, i, j, stride, h, w);
+              dx = dx ? tf.add(dx, placed) : placed;
+            }
           }
-        }
-        return [dx!, tf.reshape(tf.stack(dws), [kh, kw, c, m])];
+          return [dx!, tf.reshape(tf.stack(dws), [kh, kw, c, m])];
         }),
     };
   });

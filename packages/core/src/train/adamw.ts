@@ -19,10 +19,7 @@ export class AdamW extends SlotOptimizer {
   readonly beta2: number;
   readonly eps: number;
 
-  constructor(
-    paramSet: ParamSet,
-    options: AdamWOptions = {},
-  ) {
+  constructor(paramSet: ParamSet, options: AdamWOptions = {}) {
     super(paramSet, ['exp_avg', 'exp_avg_sq']);
     this.weightDecay = options.weightDecay ?? 0.05;
     this.beta1 = options.beta1 ?? 0.9;

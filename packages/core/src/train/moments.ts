@@ -34,7 +34,8 @@ export class MomentSlots {
       const slot = key.slice(0, dot);
       const param = params.get(key.slice(dot + 1));
       if (!this.slotNames.includes(slot) || !param) problems.push(`unexpected optimizer tensor '${key}'`);
-      else if (param.shape.join(',') !== t.shape.join(',')) problems.push(`'${key}' has shape [${t.shape}], parameter has [${param.shape}]`);
+      else if (param.shape.join(',') !== t.shape.join(','))
+        problems.push(`'${key}' has shape [${t.shape}], parameter has [${param.shape}]`);
     }
     if (problems.length) throw new Error(`optimizer state does not match the model:\n  ${problems.join('\n  ')}`);
     this.dispose();

@@ -64,9 +64,10 @@ export class TextProgress implements ProgressReporter {
   }
 
   epoch(s: EpochSummary): void {
-    const evalPart =
-      s.top1 === undefined ? '' : `  eval loss ${s.evalLoss?.toFixed(4)}  top-1 ${pct(s.top1)}  top-5 ${pct(s.top5 ?? 0)}`;
-    this.note(`epoch ${s.epoch + 1}: train loss ${s.trainLoss.toFixed(4)}${evalPart}  (${s.imagesPerSecond.toFixed(0)} img/s, ${duration(s.seconds)})`);
+    const evalPart = s.top1 === undefined ? '' : `  eval loss ${s.evalLoss?.toFixed(4)}  top-1 ${pct(s.top1)}  top-5 ${pct(s.top5 ?? 0)}`;
+    this.note(
+      `epoch ${s.epoch + 1}: train loss ${s.trainLoss.toFixed(4)}${evalPart}  (${s.imagesPerSecond.toFixed(0)} img/s, ${duration(s.seconds)})`,
+    );
   }
 
   note(line: string): void {

@@ -17,10 +17,7 @@ export class Sgd extends SlotOptimizer {
   readonly weightDecay: number;
   readonly nesterov: boolean;
 
-  constructor(
-    paramSet: ParamSet,
-    options: SgdOptions = {},
-  ) {
+  constructor(paramSet: ParamSet, options: SgdOptions = {}) {
     super(paramSet, ['momentum_buffer']);
     this.momentum = options.momentum ?? 0.9;
     this.weightDecay = options.weightDecay ?? 0;

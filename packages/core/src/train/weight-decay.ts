@@ -20,7 +20,12 @@ export function wantsWeightDecay(name: string, shape: readonly number[], extra: 
 /** The names of `model`'s parameters that get weight decay. */
 export function weightDecayNames(model: Module): Set<string> {
   const extra = new Set(hasNoWeightDecay(model) ? model.noWeightDecay() : []);
-  return new Set(model.namedParameters().filter(([n, v]) => wantsWeightDecay(n, v.shape, extra)).map(([n]) => n));
+  return new Set(
+    model
+      .namedParameters()
+      .filter(([n, v]) => wantsWeightDecay(n, v.shape, extra))
+      .map(([n]) => n),
+  );
 }
 
 function hasNoWeightDecay(m: Module): m is Module & NoWeightDecay {

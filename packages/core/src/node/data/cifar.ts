@@ -14,7 +14,8 @@ export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer',
 /** Records of one file to NHWC pixels and labels; CIFAR-100 records carry (coarse, fine) and the fine label is used. */
 export function parseCifar(bytes: Uint8Array, labelBytes: 1 | 2, source: string): { pixels: Uint8Array; labels: Uint8Array } {
   const record = labelBytes + PIXELS;
-  if (bytes.length % record !== 0) throw new Error(`${source}: ${bytes.length} bytes is not a whole number of ${record}-byte CIFAR records`);
+  if (bytes.length % record !== 0)
+    throw new Error(`${source}: ${bytes.length} bytes is not a whole number of ${record}-byte CIFAR records`);
   const n = bytes.length / record;
   const pixels = new Uint8Array(n * PIXELS);
   const labels = new Uint8Array(n);
@@ -35,7 +36,8 @@ async function readCifarFiles(dir: string, files: string[], labelBytes: 1 | 2, n
       try {
         return parseCifar(new Uint8Array(await readFile(path)), labelBytes, path);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${name}: ${path} not found (expected the binary version's files)`);
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+          throw new Error(`${name}: ${path} not found (expected the binary version's files)`);
         throw e;
       }
     }),
@@ -59,7 +61,10 @@ function resolveDir(dir: string, sub: string): string {
 
 async function classNames(path: string, fallback: string[]): Promise<string[]> {
   try {
-    const names = (await readFile(path, 'utf8')).split('\n').map((s) => s.trim()).filter(Boolean);
+    const names = (await readFile(path, 'utf8'))
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
     return names.length ? names : fallback;
   } catch {
     return fallback;

