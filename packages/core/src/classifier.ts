@@ -2,6 +2,38 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Cost } from './complexity.js';
 import { Layer } from './layers/layer.js';
 
+/**
+ * Receives a model's intermediate outputs during a forward pass, keyed by the
+ * reference implementation's sub-module names (`patch_embed`, `blocks.3`,
+ * `stage2.0`, `norm.1`). Parity checks, `forwardIntermediates` and the
+ * attention explainers all observe a forward pass through this one hook.
+ */
+export type IntermediateRecorder = (name: string, t: tf.Tensor) => void;
+
+/**
+ * What `forwardFeatures` gives: one tensor, or one per branch for multi-branch
+ * models (CrossViT). Tokens are [B, N, C]; feature maps are NHWC [B, H, W, C].
+ */
+export type FeatureTensors = tf.Tensor | tf.Tensor[];
+
+export interface IntermediatesOptions {
+  /**
+   * Which blocks (or stages) to return, as timm's forward_intermediates: a
+   * number n takes the last n, an array names them (negative counts from the
+   * end). Default: all.
+   */
+  indices?: number | number[];
+  /** Apply the model's final norm to each returned intermediate (default false). */
+  norm?: boolean;
+}
+
+export interface IntermediatesResult {
+  /** The output of `forwardFeatures` for the same input. */
+  features: FeatureTensors;
+  /** The chosen blocks' or stages' outputs, in block order. */
+  intermediates: FeatureTensors[];
+}
+
 /** What every registered model is: NHWC float32 images in, logits [B, numClasses] out. */
 export abstract class ImageClassifier extends Layer {
   abstract readonly numClasses: number;
