@@ -108,9 +108,8 @@ export class MultiHeadSelfAttention extends CapturesAttention {
     const h = this.numHeads;
     const d = c / h;
     // [B, N, 3H, D] -> [B, 3H, N, D] -> three [B, H, N, D]: one rank-4 transpose (the WebAssembly
-    // backend runs rank-5 ones ~30x slower) and one split, whose gradient is a fast Concat. Replaces
-    // a rank-3 transpose, Unpack and three transposes: in a ViT-Ti training step at batch 32,
-    // Unpack + Pack + Transpose 509 ms -> SplitV + Concat + Pack + Transpose ~390 ms.
+    // backend runs rank-5 ones ~30x slower) and one split, whose gradient is a fast Concat
+    // (cheaper than Unpack and per-head transposes; docs/webassembly-notes.md).
     const heads = tf.transpose(tf.reshape(this.qkv.forward(x), [b, n, 3 * h, d]), [0, 2, 1, 3]);
     const [q, k, v] = tf.split(tf.reshape(heads, [b, 3, h * n * d]), 3, 1).map((t) => tf.reshape(t, [b, h, n, d])) as [
       tf.Tensor,

@@ -1,9 +1,9 @@
 // y = x W + b on a 2-D x, with a hand-written gradient. tfjs's default matMul
 // gradient uses the transposeA/transposeB flags, which tfjs-backend-wasm's own
 // BatchMatMul runs as a scalar loop at 2-3 GFLOP/s; explicit transposes keep all
-// three matmuls on its XNNPACK fast path (measured: same gradients, training step
-// 3.2x faster). vitkit's replacement kernel (wasm-batch-matmul.ts) now handles
-// the flags the same way, so the transposes here cost what it would. The result
+// three matmuls on its XNNPACK fast path (docs/webassembly-notes.md has the
+// measurement). vitkit's replacement kernel (wasm-batch-matmul.ts) treats the
+// flags the same way, so the transposes here cost what it would. The result
 // is identical on every backend. The gradients are computed
 // inside their own tidy: tfjs calls a custom gradient in the scope of the whole
 // backward pass, so the transposes would otherwise live until it ends.
