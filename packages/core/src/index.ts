@@ -8,6 +8,7 @@ export * from './backend.js';
 export * from './classifier.js';
 export * from './complexity.js';
 export * from './init.js';
+export * from './intermediates.js';
 export * from './layers/activations.js';
 export * from './layers/attention.js';
 export * from './layers/mimetic-init.js';
