@@ -285,7 +285,7 @@ export class CrossViT extends ImageClassifier implements AttentionExplainer {
    * then equals the features. Call inside tf.tidy.
    */
   forwardIntermediates(x: tf.Tensor, options: IntermediatesOptions = {}): IntermediatesResult {
-    const take = takeIndices(options.indices, this.blocks.length, 'multi-scale blocks');
+    const take = takeIndices(this.blocks.length, options.indices, 'CrossViT.forwardIntermediates', 'multi-scale blocks');
     const branches = [...this.config.patchSize.keys()];
     const { record, outputs } = keepOutputs(take.flatMap((k) => branches.map((i) => `blocks.${k}_${i}`)));
     const features = this.forwardFeatures(x, record);

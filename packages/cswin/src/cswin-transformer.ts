@@ -261,7 +261,7 @@ export class CSWinTransformer extends ImageClassifier {
    * the features. Call inside tf.tidy.
    */
   forwardIntermediates(x: tf.Tensor, options: IntermediatesOptions = {}): IntermediatesResult {
-    const take = takeIndices(options.indices, this.stages.length, 'stages');
+    const take = takeIndices(this.stages.length, options.indices, 'CSWinTransformer.forwardIntermediates', 'stages');
     const names = this.stageOutputNames();
     const { record, outputs } = keepOutputs(take.map((i) => names[i]!));
     const features = this.forwardFeatures(x, record);

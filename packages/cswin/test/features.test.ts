@@ -1,18 +1,10 @@
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { maxAbsDiff } from '../../../test-utils/index.js';
+import { checkResetClassifier, fixtureDir, maxAbsDiff } from '../../../test-utils/index.js';
 import { CSWinTransformer, configFromReference } from '../src/index.js';
 
-const args = {
-  img_size: 64,
-  patch_size: 4,
-  embed_dim: 16,
-  depth: [1, 1, 2, 1],
-  split_size: [1, 2, 2, 2],
-  num_heads: [2, 2, 4, 4],
-  mlp_ratio: 4.0,
-  num_classes: 10,
-};
+const args = JSON.parse(readFileSync(`${fixtureDir('cswin_tiny')}/config.json`, 'utf8')).reference_args as Record<string, unknown>;
 
 /** A CSWin on the parity fixture's configuration, in eval mode, disposed after `body`. */
 function withModel(body: (model: CSWinTransformer) => void): void {
@@ -97,11 +89,14 @@ describe('CSWinTransformer features API', () => {
     withModel((model) => {
       const x = tf.zeros([1, 64, 64, 3]);
       const call = (indices: number | number[]) => () => tf.tidy(() => model.forwardIntermediates(x, { indices }).features);
-      expect(call([4])).toThrow(/index 4 is out of range: the model has 4 stages \(0 to 3, or -4 to -1 from the end\)/);
-      expect(call([0, -5])).toThrow(/index -5 is out of range: the model has 4 stages/);
-      expect(call(5)).toThrow(/indices 5 asks for the last 5 stages; the model has 4 \(1 to 4\)/);
-      expect(call(0)).toThrow(/indices 0 .*the model has 4/);
+      expect(call([4])).toThrow(
+        /CSWinTransformer.forwardIntermediates: index 4 is out of range for 4 stages \(use 0..3, or -4..-1 from the end\)/,
+      );
+      expect(call([0, -5])).toThrow(/index -5 is out of range for 4 stages/);
+      expect(call(5)).toThrow(/indices 5 must be a whole number from 1 to 4 \(the last n of 4 stages\)/);
+      expect(call(0)).toThrow(/indices 0 must be a whole number from 1 to 4/);
       expect(call([1.5])).toThrow(/index 1.5 is out of range/);
+      expect(call([])).toThrow(/indices must be a number or a non-empty array/);
       x.dispose();
     });
   });
@@ -109,35 +104,9 @@ describe('CSWinTransformer features API', () => {
   it('resetClassifier puts in a zero head for the new class count, keeps the mode and leaks nothing', () => {
     withModel((model) => {
       const x = tf.randomNormal([2, 64, 64, 3], 0, 1, 'float32', 7);
-      const before = tf.memory().numTensors;
-      model.resetClassifier(3);
-      expect(tf.memory().numTensors).toBe(before);
-      expect(model.numClasses).toBe(3);
-      expect(model.head.training).toBe(false);
-      expect(model.stateShapes()['head.weight']).toEqual([3, 128]);
-      expect(model.complexity().params).toBe(model.numParams());
-      tf.tidy(() => {
-        const logits = model.forward(x);
-        expect(logits.shape).toEqual([2, 3]);
-        expect(tf.max(tf.abs(logits)).dataSync()[0]).toBe(0);
-      });
-
-      model.resetClassifier(0);
-      // The 3-class head's weight and bias are gone; an Identity holds nothing.
-      expect(tf.memory().numTensors).toBe(before - 2);
-      expect(model.numClasses).toBe(0);
-      expect(Object.keys(model.stateShapes()).filter((k) => k.startsWith('head'))).toEqual([]);
-      expect(model.complexity().params).toBe(model.numParams());
-      tf.tidy(() => {
-        expect(maxAbsDiff(model.forward(x), model.forwardHead(model.forwardFeatures(x), { preLogits: true }))).toBe(0);
-      });
-
-      model.train();
-      model.resetClassifier(5);
-      expect(model.head.training).toBe(true);
-      expect(tf.memory().numTensors).toBe(before);
-      expect(() => model.resetClassifier(-1)).toThrow(/numClasses must be a whole number >= 0 \(got -1\)/);
-      expect(() => model.resetClassifier(2.5)).toThrow(/numClasses .*2\.5/);
+      checkResetClassifier(model, x);
+      model.resetClassifier(4);
+      expect(model.stateShapes()['head.weight']).toEqual([4, 128]);
       x.dispose();
     });
   });
