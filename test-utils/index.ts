@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { createModel, getModelEntry } from '@vitkit/core';
+import { createModel, type FeatureTensors, getModelEntry, type ImageClassifier, type Module } from '@vitkit/core';
 import { expect } from 'vitest';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -93,4 +93,50 @@ export function checkRegisteredModel(name: string, options: Record<string, unkno
     model.dispose();
     other.dispose();
   }
+}
+
+/** A model with timm's features API (forwardFeatures, forwardHead, resetClassifier). */
+export interface FeaturesModel extends ImageClassifier {
+  readonly head: Module;
+  numClasses: number;
+  forwardFeatures(x: tf.Tensor): FeatureTensors;
+  forwardHead(features: FeatureTensors, options?: { preLogits?: boolean }): tf.Tensor;
+  resetClassifier(numClasses: number): void;
+}
+
+/**
+ * resetClassifier as timm's users rely on it, on x [B, H, W, C]: a zero head
+ * for the new class count (zero logits) in the model's train/eval mode, 0
+ * classes giving forwardHead's pre-logits, the cost following the head, and
+ * the old head's tensors freed. Leaves the model in train mode.
+ */
+export function checkResetClassifier(model: FeaturesModel, x: tf.Tensor): void {
+  const headModes = () => model.head.namedModules().map(([, m]) => m.training);
+  model.eval();
+  const headTensors = model.head.parameters().length;
+  const before = tf.memory().numTensors;
+  model.resetClassifier(3);
+  expect(tf.memory().numTensors).toBe(before);
+  expect(model.numClasses).toBe(3);
+  expect(headModes().every((t) => !t)).toBe(true);
+  expect(model.complexity().params).toBe(model.numParams());
+  tf.tidy(() => {
+    const logits = model.forward(x);
+    expect(logits.shape).toEqual([x.shape[0], 3]);
+    expect(tf.max(tf.abs(logits)).dataSync()[0]).toBe(0);
+  });
+
+  model.resetClassifier(0);
+  expect(tf.memory().numTensors).toBe(before - headTensors);
+  expect(model.numClasses).toBe(0);
+  expect(Object.keys(model.stateShapes()).filter((k) => k.startsWith('head.'))).toEqual([]);
+  expect(model.complexity().params).toBe(model.numParams());
+  tf.tidy(() => expectClose(model.forward(x), model.forwardHead(model.forwardFeatures(x), { preLogits: true }), 0));
+
+  model.train();
+  model.resetClassifier(5);
+  expect(headModes().every((t) => t)).toBe(true);
+  expect(tf.memory().numTensors).toBe(before);
+  expect(() => model.resetClassifier(-1)).toThrow(/numClasses must be a whole number >= 0 \(got -1\)/);
+  expect(() => model.resetClassifier(2.5)).toThrow(/numClasses must be a whole number >= 0 \(got 2.5\)/);
 }

@@ -10,8 +10,14 @@ import {
   type AttentionMapGroup,
   type AttentionMapOptions,
   type Cost,
+  classifierHead,
   Dropout,
+  type IntermediateRecorder,
+  type IntermediatesOptions,
+  type IntermediatesResult,
   ImageClassifier,
+  keepOutputs,
+  type Layer,
   LayerNorm,
   mimeticInit,
   Linear,
@@ -22,6 +28,7 @@ import {
   resize2d,
   ShiftedPatchEmbed,
   sumCosts,
+  takeIndices,
   type TokenEmbedder,
   truncNormal,
 } from '@vitkit/core';
@@ -35,6 +42,7 @@ export interface CrossViTConfig {
   /** Patch size of each branch (12 and 16 in every published model). */
   patchSize: number[];
   inChannels: number;
+  /** 0 leaves out the heads: forward returns the class tokens, concatenated (see CrossViT.forwardHead). */
   numClasses: number;
   /** Width of each branch. */
   embedDim: number[];
@@ -109,7 +117,7 @@ export function validateCrossViTConfig(c: CrossViTConfig): void {
       fail('depth', `stage [${stage}]: every branch needs at least one block`);
     if (!(Number.isInteger(stage[n]) && stage[n]! >= 0)) fail('depth', `stage [${stage}]: the fusion depth must be 0 or more`);
   }
-  if (!(c.numClasses > 0)) fail('num_classes', 'must be positive (the head-less form returns no logits)');
+  if (!(Number.isInteger(c.numClasses) && c.numClasses >= 0)) fail('num_classes', `must be a whole number >= 0, got ${c.numClasses}`);
 }
 
 /** Tokens of each branch, class token included. */
@@ -134,15 +142,21 @@ export function dropPathSchedule(c: CrossViTConfig): number[][] {
   });
 }
 
+/**
+ * Intermediate outputs reach an IntermediateRecorder under the reference's
+ * sub-module names: `patch_embed.i` (branch i's patch tokens), `blocks.k_i`
+ * (branch i's tokens after multi-scale encoder k, as the reference names list
+ * outputs), `norm.i` and `head.i`, tokens [B, N_i, C_i].
+ */
 export class CrossViT extends ImageClassifier implements AttentionExplainer {
   readonly patchEmbed: ModuleList<TokenEmbedder>;
   readonly clsToken: ParameterList;
   readonly posEmbed: ParameterList;
   readonly blocks: ModuleList<MultiScaleBlock>;
   readonly norm: ModuleList<LayerNorm>;
-  readonly head: ModuleList<Linear>;
+  private headList: ModuleList<Layer>;
   private readonly posDrop: Dropout;
-  readonly numClasses: number;
+  numClasses: number;
   readonly imgSize: [number, number];
 
   constructor(readonly config: CrossViTConfig) {
@@ -185,21 +199,110 @@ export class CrossViT extends ImageClassifier implements AttentionExplainer {
     });
     if (c.attentionInit === 'mimetic') mimeticInit(this.blocks);
     this.norm = this.addModule('norm', new ModuleList(c.embedDim.map((d) => new LayerNorm(d, c.eps))));
-    this.head = this.addModule('head', new ModuleList(c.embedDim.map((d) => new Linear(d, c.numClasses))));
+    this.headList = this.addModule('head', this.makeHeads(c.numClasses, 'trunc_normal'));
   }
 
-  /** x: [B, H, W, C] NHWC -> logits [B, numClasses], the mean of the branches' heads. */
-  forward(x: tf.Tensor): tf.Tensor {
-    return this.run(x as tf.Tensor4D);
+  /** One head per branch: Linear(C_i, numClasses), or Identities without classes. */
+  get head(): ModuleList<Layer> {
+    return this.headList;
   }
 
-  /** Logits and every reference sub-module output (`patch_embed.i`, `blocks.k_i`, `norm.i`), for parity. */
-  forwardWithIntermediates(x: tf.Tensor4D): { logits: tf.Tensor; intermediates: Record<string, tf.Tensor> } {
-    const intermediates: Record<string, tf.Tensor> = {};
-    const logits = this.run(x, (name, t) => {
-      intermediates[name] = t;
+  private makeHeads(numClasses: number, init: 'trunc_normal' | 'zeros'): ModuleList<Layer> {
+    return new ModuleList(this.config.embedDim.map((d) => classifierHead(d, numClasses, init)));
+  }
+
+  /**
+   * Replaces every branch's head by a fresh one for `numClasses` classes (0:
+   * none, and forward returns the pre-logits of forwardHead), with zero
+   * weights and bias, in the model's train/eval mode. The old heads are disposed.
+   */
+  resetClassifier(numClasses: number): void {
+    const heads = this.makeHeads(numClasses, 'zeros');
+    heads.train(this.training);
+    this.replaceModule('head', heads).dispose();
+    this.headList = heads;
+    this.numClasses = numClasses;
+  }
+
+  /** x: [B, H, W, C] NHWC -> each branch's tokens [B, 1 + N_i, C_i] after its final norm. Call inside tf.tidy. */
+  forwardFeatures(x: tf.Tensor, record?: IntermediateRecorder): tf.Tensor[] {
+    if (x.rank !== 4 || x.shape[3] !== this.config.inChannels) {
+      throw new Error(`CrossViT expects NHWC images with ${this.config.inChannels} channels, got [${x.shape.join(', ')}]`);
+    }
+    const [, h, w] = x.shape;
+    const c = this.config;
+    let xs = this.patchEmbed.items.map((embed, i) => {
+      const s = c.imgSize[i]!;
+      // The reference resizes a branch's input only when it differs from the branch's size.
+      const image = h === s && w === s ? x : resize2d(x as tf.Tensor4D, s, s, 'bicubic');
+      const tokens = embed.forward(image);
+      record?.(`patch_embed.${i}`, tokens);
+      return this.posDrop.forward(tf.add(prependToken(tokens, this.clsToken.items[i]!), this.posEmbed.items[i]!));
     });
-    return { logits, intermediates };
+    this.blocks.items.forEach((block, k) => {
+      xs = block.forward(xs);
+      if (record) for (const [i, t] of xs.entries()) record(`blocks.${k}_${i}`, t);
+    });
+    return xs.map((t, i) => {
+      const normed = this.norm.items[i]!.forward(t);
+      record?.(`norm.${i}`, normed);
+      return normed;
+    });
+  }
+
+  /**
+   * Each branch's class token through its head; the logits [B, numClasses]
+   * are the mean over the branches. With `preLogits` (or without heads) the
+   * class tokens concatenated on the last axis, [B, sum of C_i], as timm's
+   * CrossViT gives them.
+   */
+  forwardHead(features: tf.Tensor[], options: { preLogits?: boolean; record?: IntermediateRecorder } = {}): tf.Tensor {
+    const n = this.config.patchSize.length;
+    if (!Array.isArray(features) || features.length !== n) {
+      throw new Error(
+        `CrossViT forwardHead: features must be the ${n} branches' tokens from forwardFeatures, got ${Array.isArray(features) ? `${features.length}` : 'one tensor'}`,
+      );
+    }
+    const tokens = features.map((t) => poolTokens(t, 'token'));
+    if (options.preLogits || this.numClasses === 0) return tf.concat(tokens, -1);
+    const logits = tokens.map((t, i) => {
+      const out = this.headList.items[i]!.forward(t);
+      options.record?.(`head.${i}`, out);
+      return out;
+    });
+    return tf.mean(tf.stack(logits), 0);
+  }
+
+  /** x: [B, H, W, C] NHWC -> logits [B, numClasses], the mean of the branches' heads. Call inside tf.tidy. */
+  forward(x: tf.Tensor): tf.Tensor {
+    return this.forwardHead(this.forwardFeatures(x));
+  }
+
+  /**
+   * The final features and the chosen multi-scale encoders' outputs
+   * (0-based; default all), each as its branches' tokens [B, 1 + N_i, C_i].
+   * `norm` applies each branch's final norm, so the last encoder's output
+   * then equals the features. Call inside tf.tidy.
+   */
+  forwardIntermediates(x: tf.Tensor, options: IntermediatesOptions = {}): IntermediatesResult {
+    const take = takeIndices(this.blocks.length, options.indices, 'CrossViT.forwardIntermediates', 'multi-scale blocks');
+    const branches = [...this.config.patchSize.keys()];
+    const { record, outputs } = keepOutputs(take.flatMap((k) => branches.map((i) => `blocks.${k}_${i}`)));
+    const features = this.forwardFeatures(x, record);
+    const intermediates = take.map((k) =>
+      branches.map((i) => {
+        const out = outputs.get(`blocks.${k}_${i}`)!;
+        return options.norm ? this.norm.items[i]!.forward(out) : out;
+      }),
+    );
+    return { features, intermediates };
+  }
+
+  /** Logits and every reference sub-module output (`patch_embed.i`, `blocks.k_i`, `norm.i`, `head.i`), for parity. */
+  forwardWithIntermediates(x: tf.Tensor4D): { logits: tf.Tensor; intermediates: Record<string, tf.Tensor> } {
+    const { record, outputs } = keepOutputs();
+    const logits = this.forwardHead(this.forwardFeatures(x, record), { record });
+    return { logits, intermediates: Object.fromEntries(outputs) };
   }
 
   /**
@@ -214,7 +317,7 @@ export class CrossViT extends ImageClassifier implements AttentionExplainer {
     const all = modules.flat(2);
     for (const m of all) m.captureAttention = true;
     try {
-      const logits = this.run(x);
+      const logits = tf.tidy(() => this.forward(x));
       const crossAttention = modules.map((stage) => stage.map((branch) => branch.map((m) => (m.attention as tf.Tensor).clone())));
       return { logits, crossAttention };
     } finally {
@@ -254,31 +357,8 @@ export class CrossViT extends ImageClassifier implements AttentionExplainer {
     return { logits, groups };
   }
 
-  private run(x: tf.Tensor4D, record?: (name: string, t: tf.Tensor) => void): tf.Tensor {
-    const [, h, w] = x.shape;
-    const c = this.config;
-    let xs = this.patchEmbed.items.map((embed, i) => {
-      const s = c.imgSize[i]!;
-      // The reference resizes a branch's input only when it differs from the branch's size.
-      const image = h === s && w === s ? x : resize2d(x, s, s, 'bicubic');
-      const tokens = embed.forward(image);
-      record?.(`patch_embed.${i}`, tokens);
-      return this.posDrop.forward(tf.add(prependToken(tokens, this.clsToken.items[i]!), this.posEmbed.items[i]!));
-    });
-    this.blocks.items.forEach((block, k) => {
-      xs = block.forward(xs);
-      if (record) for (const [i, t] of xs.entries()) record(`blocks.${k}_${i}`, t);
-    });
-    const logits = xs.map((t, i) => {
-      const normed = this.norm.items[i]!.forward(t);
-      record?.(`norm.${i}`, normed);
-      return this.head.items[i]!.forward(poolTokens(normed, 'token'));
-    });
-    return tf.mean(tf.stack(logits), 0);
-  }
-
   complexity(): Cost {
-    return CrossViT.cost(this.config);
+    return CrossViT.cost({ ...this.config, numClasses: this.numClasses });
   }
 
   /** Parameters and MACs for one image, from the configuration alone (the bicubic resize is not counted). */

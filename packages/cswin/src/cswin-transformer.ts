@@ -2,21 +2,28 @@
 // with Cross-Shaped Windows", Dong et al., CVPR 2022, https://arxiv.org/abs/2107.00652.
 // Mirrors microsoft/CSWin-Transformer models/cswin.py (parameter names, layer
 // order, LayerNorm eps 1e-5, the stochastic depth schedule); inside, token maps
-// stay NHWC [B, H, W, C] so stripes are cut by reshapes, and intermediates are
-// returned as the reference's [B, H*W, C].
+// stay NHWC [B, H, W, C] so stripes are cut by reshapes; parity intermediates
+// are flattened to the reference's [B, H*W, C].
 import * as tf from '@tensorflow/tfjs-core';
 import {
   Conv2d,
   type Cost,
+  classifierHead,
   convOutSize,
   Identity,
+  type IntermediateRecorder,
+  type IntermediatesOptions,
+  type IntermediatesResult,
   ImageClassifier,
+  keepOutputs,
+  type Layer,
   LayerNorm,
   Linear,
   ModuleList,
   repeatCost,
   Sequential,
   sumCosts,
+  takeIndices,
 } from '@vitkit/core';
 import { CSWIN_EPS, CSWinBlock } from './cswin-block.js';
 import { MergeBlock } from './merge-block.js';
@@ -124,18 +131,23 @@ export function cswinCost(config: CSWinConfig): Cost {
   return sumCosts(...costs);
 }
 
-/** Called with each reference sub-module's name and its output as [B, H*W, C]. */
-type Visitor = (name: string, tokens: tf.Tensor) => void;
-
+/**
+ * The official CSWinTransformer: convolutional stem, four stages of CSWin
+ * blocks joined by merge convolutions, final norm, global average pool, head.
+ * Intermediate outputs reach an IntermediateRecorder under the reference's
+ * sub-module names (`stage1_conv_embed`, `stage{i}.{j}`, `merge{i}`, `norm`,
+ * `head`) as the NHWC maps [B, H, W, C] the model computes; parity's
+ * `forwardWithIntermediates` flattens them to the reference's [B, H*W, C].
+ */
 export class CSWinTransformer extends ImageClassifier {
-  readonly numClasses: number;
+  numClasses: number;
   readonly imgSize: [number, number];
   readonly stages: StagePlan[];
   readonly stage1ConvEmbed: Sequential;
   readonly blocks: ModuleList<CSWinBlock>[] = [];
   readonly merges: MergeBlock[] = [];
   readonly norm: LayerNorm;
-  readonly head: Linear | null;
+  private headLayer: Layer;
 
   constructor(readonly config: CSWinConfig) {
     super();
@@ -156,9 +168,31 @@ export class CSWinTransformer extends ImageClassifier {
       const blocks = plan.dropPath.map((rate) => new CSWinBlock(plan.dim, blockOptions(config, plan, rate)));
       this.blocks.push(this.addModule(`stage${plan.stage}`, new ModuleList(blocks)));
     }
-    const width = this.stages[3]!.dim;
-    this.norm = this.addModule('norm', new LayerNorm(width, CSWIN_EPS));
-    this.head = config.numClasses > 0 ? this.addModule('head', new Linear(width, config.numClasses)) : null;
+    this.norm = this.addModule('norm', new LayerNorm(this.numFeatures, CSWIN_EPS));
+    this.headLayer = this.addModule('head', classifierHead(this.numFeatures, config.numClasses));
+  }
+
+  /** Width of the last stage: the pooled vector the head sees. */
+  get numFeatures(): number {
+    return this.stages[3]!.dim;
+  }
+
+  /** Linear(numFeatures, numClasses), or an Identity without classes. */
+  get head(): Layer {
+    return this.headLayer;
+  }
+
+  /**
+   * Replaces the head by a fresh one for `numClasses` classes (0: none, and
+   * forward returns the pooled features), with zero weights and bias, in the
+   * model's train/eval mode. The old head is disposed.
+   */
+  resetClassifier(numClasses: number): void {
+    const head = classifierHead(this.numFeatures, numClasses, 'zeros');
+    head.train(this.training);
+    this.replaceModule('head', head).dispose();
+    this.headLayer = head;
+    this.numClasses = numClasses;
   }
 
   /** Throws StripeSizeError, naming the stage, if an input of h x w does not divide into the stripes. */
@@ -174,65 +208,93 @@ export class CSWinTransformer extends ImageClassifier {
     }
   }
 
-  private run(x: tf.Tensor, visit?: Visitor): tf.Tensor4D[] {
+  /**
+   * x: [B, H, W, C] -> the last stage after the final norm, NHWC
+   * [B, H/32, W/32, 8 * embedDim]. Call inside tf.tidy.
+   */
+  forwardFeatures(x: tf.Tensor, record?: IntermediateRecorder): tf.Tensor {
     if (x.rank !== 4 || x.shape[3] !== this.config.inChannels) {
       throw new Error(`CSWin expects NHWC images with ${this.config.inChannels} channels, got [${x.shape.join(', ')}]`);
     }
     this.checkInputSize(x.shape[1]!, x.shape[2]!);
-    const tokens = (t: tf.Tensor) => tf.reshape(t, [t.shape[0]!, -1, t.shape[3]!]);
     let h = this.stage1ConvEmbed.forward(x);
-    visit?.('stage1_conv_embed', tokens(h));
-    const features: tf.Tensor4D[] = [];
+    record?.('stage1_conv_embed', h);
     this.blocks.forEach((stage, i) => {
       if (i > 0) {
         h = this.merges[i - 1]!.forward(h);
-        visit?.(`merge${i}`, tokens(h));
+        record?.(`merge${i}`, h);
       }
       stage.items.forEach((block, j) => {
         h = block.forward(h);
-        visit?.(`stage${i + 1}.${j}`, tokens(h));
+        record?.(`stage${i + 1}.${j}`, h);
       });
-      features.push(h as tf.Tensor4D);
     });
-    return features;
+    h = this.norm.forward(h);
+    record?.('norm', h);
+    return h;
   }
 
   /**
-   * The four stages' outputs, NHWC [B, H/4, W/4, C], [B, H/8, W/8, 2C],
-   * [B, H/16, W/16, 4C], [B, H/32, W/32, 8C], for detection and segmentation
-   * heads (the last one before the final norm). Call inside tf.tidy.
+   * Global average pool of `forwardFeatures`' map, then the head: logits
+   * [B, numClasses]. With `preLogits` (or without a head) the pooled
+   * [B, numFeatures].
    */
-  forwardFeatures(x: tf.Tensor): tf.Tensor4D[] {
-    return this.run(x);
-  }
-
-  /** Final norm, mean over tokens, head: [B, H', W', C] -> logits (or pooled features without a head). */
-  forwardHead(last: tf.Tensor, visit?: Visitor): tf.Tensor {
-    const normed = this.norm.forward(last);
-    visit?.('norm', tf.reshape(normed, [normed.shape[0]!, -1, normed.shape[3]!]));
-    const pooled = tf.mean(normed, [1, 2]);
-    return this.head ? this.head.forward(pooled) : pooled;
+  forwardHead(features: tf.Tensor, options: { preLogits?: boolean; record?: IntermediateRecorder } = {}): tf.Tensor {
+    const pooled = tf.mean(features, [1, 2]);
+    if (options.preLogits) return pooled;
+    const logits = this.headLayer.forward(pooled);
+    options.record?.('head', logits);
+    return logits;
   }
 
   /** x: [B, H, W, C] -> logits [B, numClasses]. Call inside tf.tidy. */
   forward(x: tf.Tensor): tf.Tensor {
-    return this.forwardHead(this.run(x)[3]!);
+    return this.forwardHead(this.forwardFeatures(x));
+  }
+
+  /**
+   * The final features and the chosen stages' outputs (0-based; default all
+   * four), NHWC [B, H/4, W/4, C], [B, H/8, W/8, 2C], [B, H/16, W/16, 4C],
+   * [B, H/32, W/32, 8C], for detection and segmentation heads. The final norm
+   * is as wide as stage 4 only, so `norm` applies it to stage 4's output
+   * alone (as timm's hierarchical models do); that intermediate then equals
+   * the features. Call inside tf.tidy.
+   */
+  forwardIntermediates(x: tf.Tensor, options: IntermediatesOptions = {}): IntermediatesResult {
+    const take = takeIndices(this.stages.length, options.indices, 'CSWinTransformer.forwardIntermediates', 'stages');
+    const names = this.stageOutputNames();
+    const { record, outputs } = keepOutputs(take.map((i) => names[i]!));
+    const features = this.forwardFeatures(x, record);
+    const last = this.stages.length - 1;
+    const intermediates = take.map((i) => {
+      const out = outputs.get(names[i]!)!;
+      return options.norm && i === last ? this.norm.forward(out) : out;
+    });
+    return { features, intermediates };
+  }
+
+  /** The sub-module whose output is each stage's output: its last block, or for an empty stage what feeds it. */
+  private stageOutputNames(): string[] {
+    return this.stages.map(({ stage, depth }) => {
+      if (depth > 0) return `stage${stage}.${depth - 1}`;
+      return stage === 1 ? 'stage1_conv_embed' : `merge${stage - 1}`;
+    });
   }
 
   /**
    * Logits and the output of every reference sub-module (`stage1_conv_embed`,
-   * `stage{i}.{j}`, `merge{i}`, `norm`) as [B, H*W, C]. Call inside tf.tidy.
+   * `stage{i}.{j}`, `merge{i}`, `norm`, `head`) in the reference's layout,
+   * maps flattened to [B, H*W, C]. Call inside tf.tidy.
    */
   forwardWithIntermediates(x: tf.Tensor): { logits: tf.Tensor; intermediates: Record<string, tf.Tensor> } {
+    const { record, outputs } = keepOutputs();
+    const logits = this.forwardHead(this.forwardFeatures(x, record), { record });
     const intermediates: Record<string, tf.Tensor> = {};
-    const visit: Visitor = (name, t) => {
-      intermediates[name] = t;
-    };
-    const logits = this.forwardHead(this.run(x, visit)[3]!, visit);
+    for (const [name, t] of outputs) intermediates[name] = t.rank === 4 ? tf.reshape(t, [t.shape[0]!, -1, t.shape[3]!]) : t;
     return { logits, intermediates };
   }
 
   complexity(): Cost {
-    return cswinCost(this.config);
+    return cswinCost({ ...this.config, numClasses: this.numClasses });
   }
 }

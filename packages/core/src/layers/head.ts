@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Cost } from '../complexity.js';
+import { Identity } from './activations.js';
 import { Layer } from './layer.js';
-import { Linear } from './linear.js';
+import { Linear, type LinearOptions } from './linear.js';
 
 export type GlobalPool = 'token' | 'avg';
 
@@ -31,4 +32,15 @@ export class PreLogits extends Layer {
   static cost(inFeatures: number, outFeatures: number): Cost {
     return Linear.cost(inFeatures, outFeatures, 1);
   }
+}
+
+/**
+ * A classifier head as timm's models build it: Linear(inFeatures, numClasses),
+ * or an Identity for 0 classes, so the model then returns its pre-logits.
+ * `resetClassifier` asks for init 'zeros': fine-tuning starts from uniform
+ * predictions, as the ViT paper fine-tunes.
+ */
+export function classifierHead(inFeatures: number, numClasses: number, init: LinearOptions['init'] = 'trunc_normal'): Layer {
+  if (!Number.isInteger(numClasses) || numClasses < 0) throw new Error(`numClasses must be a whole number >= 0 (got ${numClasses})`);
+  return numClasses > 0 ? new Linear(inFeatures, numClasses, { init }) : new Identity();
 }
