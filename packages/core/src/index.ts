@@ -25,6 +25,7 @@ export * from './layers/position-embedding.js';
 export * from './layers/sequential.js';
 export * from './layers/transformer-block.js';
 export * from './layout.js';
+export * from './load-weights.js';
 export * from './module.js';
 export * from './ops/conv.js';
 export * from './ops/dense.js';
