@@ -34,12 +34,12 @@ export interface ParityReport {
   ok: boolean;
 }
 
-/** Builds the reference model, loads its weights strictly and compares on the fixture's input. */
-export function runParity(config: ParityConfig, weights: StateDict, io: StateDict): ParityReport {
+/** Builds the reference model, loads its weights strictly (`source` names them in errors) and compares on the fixture's input. */
+export function runParity(config: ParityConfig, weights: StateDict, io: StateDict, source = `${config.name} weights`): ParityReport {
   const adapter = getReferenceAdapter(config.family);
   const model = adapter.fromReferenceConfig(config.reference_args);
   try {
-    loadWeights(model, weights, { family: config.family, source: `${config.name} weights` });
+    loadWeights(model, weights, { family: config.family, source });
     model.eval();
     const input = io['input'];
     if (!input) throw new Error(`${config.name}: io.safetensors has no 'input'`);

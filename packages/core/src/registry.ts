@@ -3,6 +3,7 @@
 // the tests can build, count and check any model by name.
 import type { ImageClassifier } from './classifier.js';
 import type { Cost } from './complexity.js';
+import { nearestName } from './nearest-name.js';
 
 /** The reference counts and the paper's figures a registered model must reproduce. */
 export interface ReferenceFigures {
@@ -69,10 +70,8 @@ export function getModelEntry(name: string): ModelEntry {
   const entry = registry.get(name);
   if (!entry) {
     const known = [...registry.keys()].sort();
-    const close = known.filter((k) => k.startsWith(name.split('_')[0] ?? name)).slice(0, 8);
-    throw new Error(
-      `unknown model '${name}'${close.length ? `; did you mean ${close.join(', ')}?` : ''} (${known.length} registered; listModels() shows them)`,
-    );
+    const near = nearestName(name, known);
+    throw new Error(`unknown model '${name}'${near ? `; did you mean ${near}?` : ''} (${known.length} registered; listModels() shows them)`);
   }
   return entry;
 }
