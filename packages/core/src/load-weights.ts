@@ -104,8 +104,10 @@ export function loadWeights(model: ImageClassifier, sd: StateDict, options: Load
       const fresh = report.missing.filter(isClassifier);
       report = model.checkStateDict(converted);
       report.missing = report.missing.filter((k) => !isClassifier(k));
-      if (dropped.length) notes.push(`dropped the checkpoint's classifier (${dropped.join(', ')}); the model's new one is trained from scratch`);
-      else if (fresh.length) notes.push(`the checkpoint has no classifier; the model's new one (${fresh.join(', ')}) is trained from scratch`);
+      if (dropped.length)
+        notes.push(`dropped the checkpoint's classifier (${dropped.join(', ')}); the model's new one is trained from scratch`);
+      else if (fresh.length)
+        notes.push(`the checkpoint has no classifier; the model's new one (${fresh.join(', ')}) is trained from scratch`);
     }
     const problems = report.missing.length + report.unexpected.length + report.mismatched.length;
     if (problems > 0 && (options.strict ?? true)) {

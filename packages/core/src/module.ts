@@ -34,8 +34,7 @@ export class StateDictError extends Error {
     const shaped = (key: string) => (shapes[key] ? `${key} [${shapes[key].join(', ')}]` : key);
     const parts: string[] = [];
     if (report.missing.length) parts.push(`missing keys (${report.missing.length}): ${report.missing.map(shaped).join(', ')}`);
-    if (report.unexpected.length)
-      parts.push(`unexpected keys (${report.unexpected.length}): ${report.unexpected.map(shaped).join(', ')}`);
+    if (report.unexpected.length) parts.push(`unexpected keys (${report.unexpected.length}): ${report.unexpected.map(shaped).join(', ')}`);
     if (report.mismatched.length) parts.push(`mis-shaped keys (${report.mismatched.length}): ${report.mismatched.join('; ')}`);
     super(`${context} does not match the model:\n  ${parts.join('\n  ')}`);
     this.name = 'StateDictError';

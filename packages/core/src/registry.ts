@@ -71,7 +71,9 @@ export function getModelEntry(name: string): ModelEntry {
   if (!entry) {
     const known = [...registry.keys()].sort();
     const near = nearestName(name, known);
-    throw new Error(`unknown model '${name}'${near ? `; did you mean ${near}?` : ''} (${known.length} registered; listModels() shows them)`);
+    throw new Error(
+      `unknown model '${name}'${near ? `; did you mean ${near}?` : ''} (${known.length} registered; listModels() shows them)`,
+    );
   }
   return entry;
 }

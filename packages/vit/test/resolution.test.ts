@@ -73,7 +73,9 @@ describe('position-embedding resampling when loading at another image size', () 
     const source = new VisionTransformer({ ...tiny, imgSize: [16, 32] });
     const sd = source.stateDict();
     const model = new VisionTransformer({ ...tiny, imgSize: 32 });
-    expect(() => load(model, sd)).toThrow(/vit.safetensors: 'pos_embed' \[1, 33, 32\] has 32 entries after 1 prefix token\(s\), not a square grid.*checkpointGrids/);
+    expect(() => load(model, sd)).toThrow(
+      /vit.safetensors: 'pos_embed' \[1, 33, 32\] has 32 entries after 1 prefix token\(s\), not a square grid.*checkpointGrids/,
+    );
     expect(load(model, sd, { checkpointGrids: { pos_embed: [4, 8] } }).resampled).toEqual([{ key: 'pos_embed', from: [4, 8], to: [8, 8] }]);
     expect(() => tf.tidy(() => model.forward(tf.zeros([1, 16, 16, 3])))).toThrow(
       /4x4 token grid, but the position embedding covers 8x8.*loadWeights/,
