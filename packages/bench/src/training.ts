@@ -191,8 +191,7 @@ export async function trainModel(recipe: TrainRecipe, io: CommandIO): Promise<Tr
         dropClassifier: true,
         allowMissing: recipe.pretrained.allowMissing,
       });
-      const loaded = Object.keys(model.stateShapes()).length - report.missing.length - report.mismatched.length;
-      io.progress(`--pretrained ${recipe.pretrained.file}: ${loaded} tensors loaded`);
+      io.progress(`--pretrained ${recipe.pretrained.file}: ${report.loaded} of ${Object.keys(model.stateShapes()).length} tensors loaded`);
     }
     // Replicas start from the main model's weights, so after any loading.
     parallel = await startReplicas(model, name, createOptions, replicaCount(recipe.workers, backend.backend));

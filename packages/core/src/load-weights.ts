@@ -35,6 +35,8 @@ export interface LoadWeightsOptions {
 }
 
 export interface WeightsReport extends LoadReport {
+  /** Tensors of the model that took the checkpoint's values. */
+  loaded: number;
   /** Position embeddings resampled to the model's grid. */
   resampled: { key: string; from: [number, number]; to: [number, number] }[];
   /** Classifier keys of the checkpoint left out (`dropClassifier`), with their shapes. */
@@ -92,9 +94,9 @@ export function loadWeights(model: ImageClassifier, sd: StateDict, options: Load
     let report = model.checkStateDict(converted);
     if (options.dropClassifier) {
       const isClassifier = (key: string) => key.startsWith(`${CLASSIFIER}.`);
-      const misShaped = new Set(report.mismatched.map((m) => m.slice(0, m.indexOf(':'))));
+      const unfit = new Set(report.mismatched.map((m) => m.slice(0, m.indexOf(':'))));
       for (const key of Object.keys(converted)) {
-        if (isClassifier(key) && (misShaped.has(key) || !(key in shapes))) {
+        if (isClassifier(key) && (unfit.has(key) || !(key in shapes))) {
           const t = converted[key]!;
           dropped.push(`${key} ${shapeText(t.shape)}`);
           if (!originals.has(t)) t.dispose();
@@ -115,6 +117,8 @@ export function loadWeights(model: ImageClassifier, sd: StateDict, options: Load
       throw new StateDictError(report, source, { ...shapes, ...unexpected });
     }
     model.loadStateDict(converted, { strict: false });
+    const misShaped = new Set(report.mismatched.map((m) => m.slice(0, m.indexOf(':'))));
+    const loaded = Object.keys(shapes).filter((k) => k in converted && !misShaped.has(k)).length;
     if (problems > 0) {
       const parts = [
         report.missing.length ? `missing, left at their initial values: ${report.missing.join(', ')}` : '',
@@ -123,7 +127,7 @@ export function loadWeights(model: ImageClassifier, sd: StateDict, options: Load
       ];
       notes.push(`loaded non-strictly (${parts.filter(Boolean).join('; ')})`);
     }
-    return { ...report, resampled, dropped, notes };
+    return { ...report, loaded, resampled, dropped, notes };
   } finally {
     // The adapter and the resampling may make new tensors; the caller's stay theirs.
     tf.dispose(Object.values(converted).filter((t) => !originals.has(t)));
