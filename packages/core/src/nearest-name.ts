@@ -1,6 +1,6 @@
 // "Did you mean ...?" for names typed by hand (models, command-line options):
 // the candidate fewest single-character edits away (Levenshtein distance),
-// if it is close enough to be a typo rather than another word.
+// if it is close enough to be a typo or a shortening rather than another word.
 
 /** Insertions, deletions and substitutions that turn `a` into `b`. */
 export function editDistance(a: string, b: string): number {
@@ -17,15 +17,16 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidate nearest to `word`, or undefined when even the nearest needs
- * more edits than a third of the word's length (at least 2): then it is not
- * a typo of anything here. Ties go to the first candidate.
+ * more edits than half the longer of the two (at least 2 are always allowed):
+ * then it is not a typo or a shortening of anything here. Ties go to the
+ * first candidate.
  */
 export function nearestName(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3));
+  let bestDistance = Number.POSITIVE_INFINITY;
   for (const c of candidates) {
     const d = editDistance(word, c);
-    if (d < bestDistance || (d === bestDistance && best === undefined)) {
+    if (d < bestDistance && d <= Math.max(2, Math.floor(Math.max(word.length, c.length) / 2))) {
       best = c;
       bestDistance = d;
     }

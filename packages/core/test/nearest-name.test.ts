@@ -13,6 +13,8 @@ describe('nearest-name suggestions', () => {
     const options = ['batch-size', 'epochs', 'eval-batch-size', 'lr'];
     expect(nearestName('batch-sze', options)).toBe('batch-size');
     expect(nearestName('epoch', options)).toBe('epochs');
+    expect(nearestName('batch', options)).toBe('batch-size');
+    expect(nearestName('lr', ['limit'])).toBeUndefined();
     expect(nearestName('frobnicate', options)).toBeUndefined();
     expect(nearestName('vit_tiny_patch16_22', ['vit_tiny_patch16_224', 'vit_tiny_patch16_384'])).toBe('vit_tiny_patch16_224');
   });
