@@ -54,12 +54,12 @@ export interface WeightsLoadOptions {
 }
 
 /**
- * Loads a weights file into a registered model through the one loader and
- * prints what loading changed (`progress`); problems are input errors naming the file.
+ * Loads a weights file into a model built by `buildModel` through the one
+ * loader and prints what loading changed (`progress`); problems are input
+ * errors naming the file.
  */
 export async function loadWeightsInto(
   model: ImageClassifier,
-  name: string,
   file: string,
   progress: (line: string) => void,
   options: WeightsLoadOptions = {},
@@ -67,7 +67,6 @@ export async function loadWeightsInto(
   let report: WeightsReport;
   try {
     report = await loadWeightsFile(model, file, {
-      family: modelEntry(name).defaults.family,
       strict: !options.allowMissing,
       dropClassifier: options.dropClassifier,
     });
@@ -95,7 +94,7 @@ export async function loadTrainedModel(
     imgSize: options.imgSize ?? weights.config?.imgSize,
   });
   try {
-    await loadWeightsInto(model, name, weights.file, progress);
+    await loadWeightsInto(model, weights.file, progress);
   } catch (e) {
     model.dispose();
     throw e;

@@ -187,7 +187,7 @@ export async function trainModel(recipe: TrainRecipe, io: CommandIO): Promise<Tr
       sink.adopt(ckpt.json);
       io.progress(`resuming ${out} at epoch ${resume.epoch + 1}, step ${resume.step}`);
     } else if (recipe.pretrained) {
-      const report = await loadWeightsInto(model, name, recipe.pretrained.file, io.progress, {
+      const report = await loadWeightsInto(model, recipe.pretrained.file, io.progress, {
         dropClassifier: true,
         allowMissing: recipe.pretrained.allowMissing,
       });

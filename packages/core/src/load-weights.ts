@@ -10,6 +10,7 @@ import type { ImageClassifier } from './classifier.js';
 import { resamplePositionEmbedding } from './layers/position-embedding.js';
 import { type LoadReport, type StateDict, StateDictError } from './module.js';
 import { getReferenceAdapter, type PositionEmbeddingSlot } from './reference.js';
+import { registeredEntryOf } from './registry.js';
 
 /** The module holding the classifier in every family here (timm's `default_cfg['classifier']`). */
 const CLASSIFIER = 'head';
@@ -18,8 +19,12 @@ const CLASSIFIER = 'head';
 const DATA_PARALLEL_PREFIX = 'module.';
 
 export interface LoadWeightsOptions {
-  /** The model's family ('vit', 'hybrid-stem', 'cswin', 'crossvit'): its adapter renames foreign keys. */
-  family: string;
+  /**
+   * The model's family ('vit', 'hybrid-stem', 'cswin', 'crossvit'): its adapter
+   * renames foreign keys. Known for a model built by `createModel`; needed for
+   * one constructed directly.
+   */
+  family?: string;
   /** Where the weights come from (a file name), for the messages. */
   source?: string;
   /** Throw one error listing every missing, unexpected and mis-shaped key (default true). */
@@ -65,9 +70,11 @@ function squareGrid(t: tf.Tensor, slot: PositionEmbeddingSlot, source: string): 
  * checkpoint does not fit (unless `strict: false`). The caller keeps
  * ownership of `sd`; every tensor made on the way is freed here.
  */
-export function loadWeights(model: ImageClassifier, sd: StateDict, options: LoadWeightsOptions): WeightsReport {
+export function loadWeights(model: ImageClassifier, sd: StateDict, options: LoadWeightsOptions = {}): WeightsReport {
   const source = options.source ?? 'checkpoint';
-  const adapter = getReferenceAdapter(options.family);
+  const family = options.family ?? registeredEntryOf(model)?.defaults.family;
+  if (!family) throw new Error(`loadWeights: ${model.constructor.name} was not built by createModel; pass its family`);
+  const adapter = getReferenceAdapter(family);
   const unprefixed: StateDict = {};
   for (const [key, t] of Object.entries(sd)) {
     unprefixed[key.startsWith(DATA_PARALLEL_PREFIX) ? key.slice(DATA_PARALLEL_PREFIX.length) : key] = t;

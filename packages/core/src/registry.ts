@@ -60,6 +60,8 @@ export const INCEPTION_MEAN: [number, number, number] = [0.5, 0.5, 0.5];
 export const INCEPTION_STD: [number, number, number] = [0.5, 0.5, 0.5];
 
 const registry = new Map<string, ModelEntry>();
+/** The entry each model built by `createModel` came from, so its weights load without naming the family again. */
+const origins = new WeakMap<ImageClassifier, ModelEntry>();
 
 export function registerModel(entry: ModelEntry): void {
   if (registry.has(entry.name)) throw new Error(`registerModel: '${entry.name}' is already registered`);
@@ -79,7 +81,15 @@ export function getModelEntry(name: string): ModelEntry {
 }
 
 export function createModel(name: string, options: CreateOptions = {}): ImageClassifier {
-  return getModelEntry(name).create(options);
+  const entry = getModelEntry(name);
+  const model = entry.create(options);
+  origins.set(model, entry);
+  return model;
+}
+
+/** The registry entry a model was built from by `createModel` (undefined for a model constructed directly). */
+export function registeredEntryOf(model: ImageClassifier): ModelEntry | undefined {
+  return origins.get(model);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadWeights } from '@vitkit/core';
+import { createModel, loadWeights } from '@vitkit/core';
 import { loadSafetensors } from '@vitkit/core/node';
 import { describe, expect, it } from 'vitest';
 import { expectClose, fixtureDir } from '../../../test-utils/index.js';
@@ -31,5 +31,16 @@ describe('loading a timm safetensors checkpoint directly', () => {
     expect(loadWeights(model, wrapped, { family: 'vit', source: 'ddp.safetensors' }).notes).toEqual([]);
     tf.dispose(Object.values(weights));
     model.dispose();
+  });
+
+  it('knows the family of a model built by createModel, and asks for it otherwise', () => {
+    const source = createModel('vit_micro_32');
+    const sd = source.stateDict();
+    const model = createModel('vit_micro_32');
+    expect(loadWeights(model, sd).loaded).toBe(Object.keys(sd).length);
+    const direct = new VisionTransformer({ imgSize: 16, patchSize: 4, embedDim: 32, depth: 1, numHeads: 2 });
+    expect(() => loadWeights(direct, sd)).toThrow('loadWeights: VisionTransformer was not built by createModel; pass its family');
+    tf.dispose(Object.values(sd));
+    for (const m of [source, model, direct]) m.dispose();
   });
 });

@@ -39,7 +39,7 @@ export async function saveSafetensors(path: string, tensors: StateDict, options:
 export async function loadWeightsFile(
   model: ImageClassifier,
   path: string,
-  options: Omit<LoadWeightsOptions, 'source'>,
+  options: Omit<LoadWeightsOptions, 'source'> = {},
 ): Promise<WeightsReport> {
   const sd = await loadSafetensors(path);
   try {
