@@ -7,8 +7,31 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type CreateOptions, createModel, getModelEntry, type ImageClassifier, type ModelEntry, type WeightsReport } from '@vitkit/core';
 import { CHECKPOINT_FILE, loadWeightsFile } from '@vitkit/core/node';
-import { InputError } from './args.js';
+import { InputError, type OptionSpec } from './args.js';
 import './register-models.js';
+
+export const MODEL_OPTION = {
+  name: 'model',
+  type: 'string',
+  value: 'NAME',
+  description: 'registered model name (vitkit models)',
+  required: true,
+} as const satisfies OptionSpec;
+
+export const CHECKPOINT_OPTION = {
+  name: 'checkpoint',
+  type: 'string',
+  value: 'FILE|DIR',
+  description: 'weights (safetensors, vitkit or reference names) or a vitkit train folder',
+  required: true,
+} as const satisfies OptionSpec;
+
+export const NUM_CLASSES_OPTION = {
+  name: 'num-classes',
+  type: 'number',
+  value: 'N',
+  description: 'classifier size (default: the run config, else the model)',
+} as const satisfies OptionSpec;
 
 /** A registered model's entry; an unknown name is an input error that suggests the nearest one. */
 export function modelEntry(name: string): ModelEntry {

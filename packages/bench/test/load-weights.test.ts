@@ -106,6 +106,19 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 const evalArgs = (model: string, checkpoint: string) =>
   ['eval', '--model', model, '--checkpoint', checkpoint, '--dataset', 'mnist', '--limit', '4', '--workers', '1', '--json'] as const;
 
+/** `vitkit eval` and `vitkit predict` give the same under both checkpoints (the same weights, named two ways). */
+async function expectSameResults(model: string, reference: string, ours: string): Promise<void> {
+  const a = await vitkit(...evalArgs(model, reference));
+  const b = await vitkit(...evalArgs(model, ours));
+  expect(a.code, stderr(a)).toBe(0);
+  expect(b.code, stderr(b)).toBe(0);
+  expect((a.json() as { loss: number }).loss).toBe((b.json() as { loss: number }).loss);
+  const p = await vitkit('predict', '--model', model, '--checkpoint', reference, image, '--json');
+  const q = await vitkit('predict', '--model', model, '--checkpoint', ours, image, '--json');
+  expect(p.code, stderr(p)).toBe(0);
+  expect((p.json() as Prediction[])[0]!.top).toEqual((q.json() as Prediction[])[0]!.top);
+}
+
 describe('reference checkpoints through vitkit eval and vitkit predict', () => {
   it('a timm-named CrossViT checkpoint (cls_token_0, pos_embed_0) gives what the official names give', async () => {
     const official = join(fixtureDir('crossvit_tiny'), 'weights.safetensors');
@@ -115,17 +128,7 @@ describe('reference checkpoints through vitkit eval and vitkit predict', () => {
       Object.fromEntries(Object.entries(sd).map(([k, t]) => [k.replace(/^(cls_token|pos_embed)\.(\d)$/, '$1_$2'), t])),
     );
     tf.dispose(Object.values(sd));
-
-    const a = await vitkit(...evalArgs('fixture_crossvit_tiny', official));
-    const b = await vitkit(...evalArgs('fixture_crossvit_tiny', timm));
-    expect(a.code, stderr(a)).toBe(0);
-    expect(b.code, stderr(b)).toBe(0);
-    expect((b.json() as { loss: number }).loss).toBe((a.json() as { loss: number }).loss);
-
-    const p = await vitkit('predict', '--model', 'fixture_crossvit_tiny', '--checkpoint', timm, image, '--json');
-    const q = await vitkit('predict', '--model', 'fixture_crossvit_tiny', '--checkpoint', official, image, '--json');
-    expect(p.code, stderr(p)).toBe(0);
-    expect((p.json() as Prediction[])[0]!.top).toEqual((q.json() as Prediction[])[0]!.top);
+    await expectSameResults('fixture_crossvit_tiny', timm, official);
   });
 
   it('a pycls ViTC checkpoint gives what the same weights under vitkit names give', async () => {
@@ -134,17 +137,7 @@ describe('reference checkpoints through vitkit eval and vitkit predict', () => {
     const converted = getReferenceAdapter('hybrid-stem').convertStateDict(sd);
     const ours = await save('vitc-vitkit.safetensors', converted);
     tf.dispose([...Object.values(sd), ...Object.values(converted)]);
-
-    const a = await vitkit(...evalArgs('fixture_vitc_tiny', pycls));
-    const b = await vitkit(...evalArgs('fixture_vitc_tiny', ours));
-    expect(a.code, stderr(a)).toBe(0);
-    expect(b.code, stderr(b)).toBe(0);
-    expect((a.json() as { loss: number }).loss).toBe((b.json() as { loss: number }).loss);
-
-    const p = await vitkit('predict', '--model', 'fixture_vitc_tiny', '--checkpoint', pycls, image, '--json');
-    const q = await vitkit('predict', '--model', 'fixture_vitc_tiny', '--checkpoint', ours, image, '--json');
-    expect(p.code, stderr(p)).toBe(0);
-    expect((p.json() as Prediction[])[0]!.top).toEqual((q.json() as Prediction[])[0]!.top);
+    await expectSameResults('fixture_vitc_tiny', pycls, ours);
   });
 
   it('vitkit attention on pycls weights leaves the tensor count flat from run to run', async () => {

@@ -4,26 +4,29 @@ import { initBackend, writeFileAtomic } from '@vitkit/core/node';
 import { InputError, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { loadImageForModel } from '../image-input.js';
-import { buildModel, loadTrainedModel, modelEntry, resolveWeights } from '../model-loading.js';
+import {
+  buildModel,
+  CHECKPOINT_OPTION,
+  loadTrainedModel,
+  MODEL_OPTION,
+  modelEntry,
+  NUM_CLASSES_OPTION,
+  resolveWeights,
+} from '../model-loading.js';
 import { renderHeatmaps } from '../render/heatmap.js';
 
 export const attention = defineCommand({
   name: 'attention',
   summary: 'draw attention heat maps over an image (per head of a layer, or rollout)',
-  usage: 'vitkit attention --model M [--checkpoint C] --image FILE [--layer L | --rollout] --out FILE.png [--json]',
+  usage: 'vitkit attention --model NAME [--checkpoint FILE|DIR] --image FILE [--layer L | --rollout] --out FILE.png [--json]',
   details:
     'Per-head maps of the class token over the patch grid at block L (default the last; negative counts from\n' +
     'the end), or attention rollout through all blocks (Abnar & Zuidema 2020). For CrossViT, each class\n' +
     "token's cross-attention over the other branch. The PNG has one row per map group: the image, then the maps.",
   options: [
-    { name: 'model', type: 'string', value: 'M', description: 'registered model name', required: true },
-    {
-      name: 'checkpoint',
-      type: 'string',
-      value: 'C',
-      description: 'weights (safetensors, vitkit or reference names) or a vitkit train folder; fresh weights when absent',
-    },
-    { name: 'num-classes', type: 'number', value: 'N', description: 'classifier size (default: the run config, else the model)' },
+    MODEL_OPTION,
+    { ...CHECKPOINT_OPTION, required: false, description: `${CHECKPOINT_OPTION.description}; fresh weights when absent` },
+    NUM_CLASSES_OPTION,
     { name: 'image', type: 'string', value: 'FILE', description: 'input image (png, jpg, webp)', required: true },
     { name: 'layer', type: 'number', value: 'L', description: 'block whose heads to draw' },
     { name: 'rollout', type: 'boolean', description: 'attention rollout instead of one layer' },

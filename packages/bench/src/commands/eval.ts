@@ -3,7 +3,7 @@ import { evaluate } from '@vitkit/core';
 import { type DataParallel, DATASET_SPEC_HELP, initBackend } from '@vitkit/core/node';
 import { defineCommand } from '../command.js';
 import { evalLoader, modelInput, openSplit } from '../datasets.js';
-import { loadTrainedModel, modelEntry, resolveWeights } from '../model-loading.js';
+import { CHECKPOINT_OPTION, loadTrainedModel, MODEL_OPTION, modelEntry, resolveWeights } from '../model-loading.js';
 import { evalOnReplicas, replicaCount, startReplicas, WORKERS_OPTION } from '../replicas.js';
 
 export const evalCommand = defineCommand({
@@ -14,14 +14,8 @@ export const evalCommand = defineCommand({
     'The weights may use vitkit names or the reference names of the model family (timm, the official code, pycls);\n' +
     'a position embedding for another image size is resampled to the model (and a line says so).',
   options: [
-    { name: 'model', type: 'string', value: 'NAME', description: 'registered model name', required: true },
-    {
-      name: 'checkpoint',
-      type: 'string',
-      value: 'FILE',
-      description: 'weights (safetensors) or a vitkit train folder',
-      required: true,
-    },
+    MODEL_OPTION,
+    CHECKPOINT_OPTION,
     { name: 'dataset', type: 'string', value: 'SPEC', description: DATASET_SPEC_HELP, required: true },
     { name: 'batch-size', type: 'number', value: 'B', description: 'batch size', default: 250 },
     { name: 'img-size', type: 'number', value: 'S', description: 'input size (default: the run config, else the model)' },

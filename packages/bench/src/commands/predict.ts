@@ -5,7 +5,7 @@ import { initBackend } from '@vitkit/core/node';
 import { InputError, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { loadImageForModel } from '../image-input.js';
-import { loadTrainedModel, modelEntry, resolveWeights } from '../model-loading.js';
+import { CHECKPOINT_OPTION, loadTrainedModel, MODEL_OPTION, modelEntry, NUM_CLASSES_OPTION, resolveWeights } from '../model-loading.js';
 
 export interface Prediction {
   image: string;
@@ -20,16 +20,10 @@ export const predict = defineCommand({
     'Class names come from the training run beside the weights, else --classes, else indices. The weights may use\n' +
     "vitkit names or the model family's reference names; a position embedding for another image size is resampled.",
   options: [
-    { name: 'model', type: 'string', value: 'NAME', description: 'registered model name', required: true },
-    {
-      name: 'checkpoint',
-      type: 'string',
-      value: 'FILE',
-      description: 'weights (safetensors) or a vitkit train folder',
-      required: true,
-    },
+    MODEL_OPTION,
+    CHECKPOINT_OPTION,
     { name: 'classes', type: 'list', value: 'A,B', description: 'class names in label order' },
-    { name: 'num-classes', type: 'number', value: 'N', description: 'classifier size (default: the run config, else the model)' },
+    NUM_CLASSES_OPTION,
     { name: 'top', type: 'number', value: 'K', description: 'classes to show', default: 5 },
   ],
   async run({ options, positionals }, io) {

@@ -4,13 +4,14 @@
 import { DATASET_SPEC_HELP } from '@vitkit/core/node';
 import type { OptionsOf } from '../args.js';
 import { defineCommand } from '../command.js';
+import { MODEL_OPTION } from '../model-loading.js';
 import { WORKERS_OPTION } from '../replicas.js';
 import { TRAIN_DEFAULTS, type TrainRecipe, trainModel } from '../training.js';
 
 const d = TRAIN_DEFAULTS;
 
 const OPTIONS = [
-  { name: 'model', type: 'string', value: 'NAME', description: 'registered model name (vitkit models)', required: true },
+  MODEL_OPTION,
   { name: 'dataset', type: 'string', value: 'SPEC', description: DATASET_SPEC_HELP, required: true },
   { name: 'epochs', type: 'number', value: 'N', description: 'epochs', default: 1 },
   { name: 'batch-size', type: 'number', value: 'B', description: 'training batch size', default: d.batchSize },
