@@ -50,6 +50,11 @@ export interface WeightsReport extends LoadReport {
   notes: string[];
 }
 
+/** The keys of a report's `mismatched` entries (`name: got [..], expected [..]`). */
+function misShapedKeys(report: LoadReport): Set<string> {
+  return new Set(report.mismatched.map((m) => m.slice(0, m.indexOf(':'))));
+}
+
 const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
 function squareGrid(t: tf.Tensor, slot: PositionEmbeddingSlot, source: string): [number, number] {
@@ -101,7 +106,7 @@ export function loadWeights(model: ImageClassifier, sd: StateDict, options: Load
     let report = model.checkStateDict(converted);
     if (options.dropClassifier) {
       const isClassifier = (key: string) => key.startsWith(`${CLASSIFIER}.`);
-      const unfit = new Set(report.mismatched.map((m) => m.slice(0, m.indexOf(':'))));
+      const unfit = misShapedKeys(report);
       for (const key of Object.keys(converted)) {
         if (isClassifier(key) && (unfit.has(key) || !(key in shapes))) {
           const t = converted[key]!;
@@ -124,7 +129,7 @@ export function loadWeights(model: ImageClassifier, sd: StateDict, options: Load
       throw new StateDictError(report, source, { ...shapes, ...unexpected });
     }
     model.loadStateDict(converted, { strict: false });
-    const misShaped = new Set(report.mismatched.map((m) => m.slice(0, m.indexOf(':'))));
+    const misShaped = misShapedKeys(report);
     const loaded = Object.keys(shapes).filter((k) => k in converted && !misShaped.has(k)).length;
     if (problems > 0) {
       const parts = [

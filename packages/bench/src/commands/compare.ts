@@ -14,6 +14,7 @@ import { type CompareRow, summarize } from '../compare/results.js';
 import { writeReport } from '../compare/report.js';
 import { textTable } from '../format.js';
 import { modelEntry } from '../model-loading.js';
+import { WORKERS_OPTION } from '../replicas.js';
 import { TRAIN_DEFAULTS, type TrainRecipe, trainModel } from '../training.js';
 import { packageVersion } from '../versions.js';
 
@@ -88,7 +89,7 @@ export const compare = defineCommand({
     { name: 'seeds', type: 'number', value: 'K', description: 'seeds per model (mean and spread reported)', default: 1 },
     { name: 'batch-size', type: 'number', value: 'B', description: 'training batch size', default: 64 },
     { name: 'lr', type: 'number', value: 'LR', description: 'peak learning rate (train default when absent)' },
-    { name: 'workers', type: 'number', value: 'N', description: 'data-parallel replicas (train default when absent)' },
+    WORKERS_OPTION,
     { name: 'out', type: 'string', value: 'DIR', description: 'report folder', default: 'runs/compare' },
   ],
   async run({ options }, io) {
