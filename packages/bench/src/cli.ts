@@ -4,14 +4,16 @@
 // 1 a failed check or bad input, 2 bad usage.
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { nearestName } from '@vitkit/core';
 import { type OptionSpec, parseArgs, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { commands } from './commands/index.js';
+import { packageVersion } from './versions.js';
 
-const COMMON: OptionSpec[] = [
+const COMMON = [
   { name: 'json', type: 'boolean', description: 'end with one JSON line holding the result' },
-  { name: 'help', type: 'boolean', description: 'show this help' },
-];
+  { name: 'help', type: 'boolean', description: 'show this help (also -h)' },
+] as const satisfies OptionSpec[];
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -19,13 +21,14 @@ function mainHelp(): string {
     'vitkit: Vision Transformers on TensorFlow.js: reproduce, train, compare.',
     '',
     'usage: vitkit <command> [options]   (vitkit <command> --help for its options)',
+    '       vitkit --version',
     '',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
   ].join('\n');
 }
 
 function commandHelp(c: Command): string {
-  const specs = [...c.options, ...COMMON];
+  const specs: readonly OptionSpec[] = [...c.options, ...COMMON];
   const width = Math.max(...specs.map((s) => s.name.length + (s.value ? s.value.length + 1 : 0)));
   return [
     `usage: ${c.usage}`,
@@ -38,7 +41,7 @@ function commandHelp(c: Command): string {
       const flag = `--${s.name}${s.value ? ` ${s.value}` : ''}`;
       const def =
         s.default === undefined || s.default === false ? '' : ` (default ${Array.isArray(s.default) ? s.default.join(',') : s.default})`;
-      return `  ${flag.padEnd(width + 2)}  ${s.description}${def}`;
+      return `  ${flag.padEnd(width + 2)}  ${s.description}${s.required ? ' (required)' : ''}${def}`;
     }),
   ].join('\n');
 }
@@ -54,9 +57,17 @@ export async function main(
     out(mainHelp());
     return name ? 0 : 2;
   }
+  if (name === '--version') {
+    out(`vitkit ${packageVersion('@vitkit/bench')}`);
+    return 0;
+  }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    err(`vitkit: unknown command '${name}'\n\n${mainHelp()}`);
+    const near = nearestName(
+      name,
+      commands.map((c) => c.name),
+    );
+    err(`vitkit: unknown command '${name}'${near ? `; did you mean ${near}?` : ''}\n\n${mainHelp()}`);
     return 2;
   }
   let json = false;

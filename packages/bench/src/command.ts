@@ -8,15 +8,20 @@ export interface CommandResult {
   data: unknown;
 }
 
-export interface Command {
+export interface Command<S extends readonly OptionSpec[] = readonly OptionSpec[]> {
   name: string;
   summary: string;
   /** e.g. 'vitkit inspect FILE.safetensors [--json]' */
   usage: string;
-  options: OptionSpec[];
+  options: S;
   /** Longer help text after the usage line. */
   details?: string;
-  run(args: ParsedArgs, io: CommandIO): Promise<CommandResult>;
+  run(args: ParsedArgs<S>, io: CommandIO): Promise<CommandResult>;
+}
+
+/** A command whose `run` sees its options typed from `options` (names, types, defaults, required). */
+export function defineCommand<const S extends readonly OptionSpec[]>(command: Command<S>): Command<S> {
+  return command;
 }
 
 /** How a command reports progress while it runs (stderr; stdout carries results). */

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { derivedRng, evalTransform, type ModelDefaults, normalize } from '@vitkit/core';
 import { decodeImage } from '@vitkit/core/node';
 import { InputError } from './args.js';
-import { modelInput } from './commands/train.js';
+import { modelInput } from './datasets.js';
 
 /** The normalised batch of one [1, size, size, C], and the cropped image as RGB bytes for drawing. */
 export async function loadImageForModel(path: string, defaults: ModelDefaults, size: number): Promise<{ rgb: Uint8Array; x: tf.Tensor4D }> {

@@ -3,3 +3,4 @@ export { main } from './cli.js';
 export { commands } from './commands/index.js';
 export type { Command, CommandResult } from './command.js';
 export { complexityTable, type TableRow } from './commands/table.js';
+export { TRAIN_DEFAULTS, type TrainHyperparameters, type TrainRecipe, type TrainResult, trainModel } from './training.js';

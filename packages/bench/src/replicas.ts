@@ -11,12 +11,12 @@ import { type OptionSpec, UsageError } from './args.js';
 /** What each worker imports to find the registered models (as register-models.ts). */
 const MODEL_PACKAGES = ['@vitkit/vit', '@vitkit/hybrid-stem', '@vitkit/cswin', '@vitkit/crossvit'];
 
-export const WORKERS_OPTION: OptionSpec = {
+export const WORKERS_OPTION = {
   name: 'workers',
   type: 'number',
   value: 'N',
   description: 'data-parallel replicas on worker threads (default: one per core on WebAssembly, else 1)',
-};
+} as const satisfies OptionSpec;
 
 /** The replica count for `--workers` (absent: the backend's default). */
 export function replicaCount(requested: number | undefined, backend: string): number {

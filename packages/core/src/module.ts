@@ -22,13 +22,19 @@ export interface LoadReport {
 
 /** Thrown by strict loading; lists every problem at once. */
 export class StateDictError extends Error {
+  /**
+   * `shapes` gives the PyTorch shape to print beside a key: the model's for a
+   * missing key, the checkpoint's for an unexpected one.
+   */
   constructor(
     readonly report: LoadReport,
     context = 'state dict',
+    shapes: Record<string, readonly number[]> = {},
   ) {
+    const shaped = (key: string) => (shapes[key] ? `${key} [${shapes[key].join(', ')}]` : key);
     const parts: string[] = [];
-    if (report.missing.length) parts.push(`missing keys (${report.missing.length}): ${report.missing.join(', ')}`);
-    if (report.unexpected.length) parts.push(`unexpected keys (${report.unexpected.length}): ${report.unexpected.join(', ')}`);
+    if (report.missing.length) parts.push(`missing keys (${report.missing.length}): ${report.missing.map(shaped).join(', ')}`);
+    if (report.unexpected.length) parts.push(`unexpected keys (${report.unexpected.length}): ${report.unexpected.map(shaped).join(', ')}`);
     if (report.mismatched.length) parts.push(`mis-shaped keys (${report.mismatched.length}): ${report.mismatched.join('; ')}`);
     super(`${context} does not match the model:\n  ${parts.join('\n  ')}`);
     this.name = 'StateDictError';
@@ -150,17 +156,10 @@ export class Module {
     return Object.fromEntries(this.slots('all').map(([n, s]) => [n, torchShape(s.variable.shape, s.layout)]));
   }
 
-  /**
-   * Copies a PyTorch-layout state dict into the model. With `strict` (the default)
-   * any missing, unexpected or mis-shaped key throws one StateDictError listing all
-   * of them, before anything is changed. Non-strict loading fills what matches and
-   * reports the rest. The caller keeps ownership of `sd`.
-   */
-  loadStateDict(sd: StateDict, options: { strict?: boolean; context?: string } = {}): LoadReport {
-    const strict = options.strict ?? true;
-    const slots = new Map(this.slots('all'));
+  /** The keys of `sd` that are missing, unexpected or mis-shaped for this model; changes nothing. */
+  checkStateDict(sd: StateDict): LoadReport {
     const report: LoadReport = { missing: [], unexpected: [], mismatched: [] };
-    const toLoad: [Slot, tf.Tensor][] = [];
+    const slots = new Map(this.slots('all'));
     for (const [name, slot] of slots) {
       const t = sd[name];
       if (!t) {
@@ -168,16 +167,29 @@ export class Module {
         continue;
       }
       const expected = torchShape(slot.variable.shape, slot.layout);
-      if (!sameShape(t.shape, expected)) {
-        report.mismatched.push(`${name}: got [${t.shape.join(', ')}], expected [${expected.join(', ')}]`);
-        continue;
-      }
-      toLoad.push([slot, t]);
+      if (!sameShape(t.shape, expected)) report.mismatched.push(`${name}: got [${t.shape.join(', ')}], expected [${expected.join(', ')}]`);
     }
     for (const name of Object.keys(sd)) if (!slots.has(name)) report.unexpected.push(name);
+    return report;
+  }
+
+  /**
+   * Copies a PyTorch-layout state dict into the model. With `strict` (the default)
+   * any missing, unexpected or mis-shaped key throws one StateDictError listing all
+   * of them, before anything is changed. Non-strict loading fills what matches and
+   * reports the rest. The caller keeps ownership of `sd`.
+   */
+  loadStateDict(sd: StateDict, options: { strict?: boolean; context?: string } = {}): LoadReport {
+    const report = this.checkStateDict(sd);
     const problems = report.missing.length + report.unexpected.length + report.mismatched.length;
-    if (strict && problems > 0) throw new StateDictError(report, options.context);
-    for (const [slot, t] of toLoad) {
+    if ((options.strict ?? true) && problems > 0) {
+      const shapes = this.stateShapes();
+      const unexpected = Object.fromEntries(report.unexpected.map((k) => [k, sd[k]!.shape]));
+      throw new StateDictError(report, options.context, { ...shapes, ...unexpected });
+    }
+    for (const [name, slot] of this.slots('all')) {
+      const t = sd[name];
+      if (!t || !sameShape(t.shape, torchShape(slot.variable.shape, slot.layout))) continue;
       tf.tidy(() => {
         const value = fromTorchLayout(t, slot.layout, slot.variable.shape);
         slot.variable.assign(value.dtype === slot.variable.dtype ? value : tf.cast(value, slot.variable.dtype));

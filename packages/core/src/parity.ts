@@ -1,6 +1,7 @@
 // Compares a model with a reference export: logits and every intermediate the
 // family's adapter can map, as max absolute differences against a tolerance.
 import * as tf from '@tensorflow/tfjs-core';
+import { loadWeights } from './load-weights.js';
 import type { StateDict } from './module.js';
 import { getReferenceAdapter } from './reference.js';
 
@@ -33,19 +34,12 @@ export interface ParityReport {
   ok: boolean;
 }
 
-/** Builds the reference model, loads its weights strictly and compares on the fixture's input. */
-export function runParity(config: ParityConfig, weights: StateDict, io: StateDict): ParityReport {
+/** Builds the reference model, loads its weights strictly (`source` names them in errors) and compares on the fixture's input. */
+export function runParity(config: ParityConfig, weights: StateDict, io: StateDict, source = `${config.name} weights`): ParityReport {
   const adapter = getReferenceAdapter(config.family);
   const model = adapter.fromReferenceConfig(config.reference_args);
   try {
-    const converted = adapter.convertStateDict(weights);
-    try {
-      model.loadStateDict(converted, { context: `${config.name} weights` });
-    } finally {
-      // The adapter may create renamed or reshaped copies; the originals belong to the caller.
-      const originals = new Set(Object.values(weights));
-      tf.dispose(Object.values(converted).filter((t) => !originals.has(t)));
-    }
+    loadWeights(model, weights, { family: config.family, source });
     model.eval();
     const input = io['input'];
     if (!input) throw new Error(`${config.name}: io.safetensors has no 'input'`);

@@ -3,6 +3,7 @@
 // the tests can build, count and check any model by name.
 import type { ImageClassifier } from './classifier.js';
 import type { Cost } from './complexity.js';
+import { nearestName } from './nearest-name.js';
 
 /** The reference counts and the paper's figures a registered model must reproduce. */
 export interface ReferenceFigures {
@@ -59,6 +60,8 @@ export const INCEPTION_MEAN: [number, number, number] = [0.5, 0.5, 0.5];
 export const INCEPTION_STD: [number, number, number] = [0.5, 0.5, 0.5];
 
 const registry = new Map<string, ModelEntry>();
+/** The entry each model built by `createModel` came from, so its weights load without naming the family again. */
+const origins = new WeakMap<ImageClassifier, ModelEntry>();
 
 export function registerModel(entry: ModelEntry): void {
   if (registry.has(entry.name)) throw new Error(`registerModel: '${entry.name}' is already registered`);
@@ -69,16 +72,24 @@ export function getModelEntry(name: string): ModelEntry {
   const entry = registry.get(name);
   if (!entry) {
     const known = [...registry.keys()].sort();
-    const close = known.filter((k) => k.startsWith(name.split('_')[0] ?? name)).slice(0, 8);
+    const near = nearestName(name, known);
     throw new Error(
-      `unknown model '${name}'${close.length ? `; did you mean ${close.join(', ')}?` : ''} (${known.length} registered; listModels() shows them)`,
+      `unknown model '${name}'${near ? `; did you mean ${near}?` : ''} (${known.length} registered; listModels() shows them)`,
     );
   }
   return entry;
 }
 
 export function createModel(name: string, options: CreateOptions = {}): ImageClassifier {
-  return getModelEntry(name).create(options);
+  const entry = getModelEntry(name);
+  const model = entry.create(options);
+  origins.set(model, entry);
+  return model;
+}
+
+/** The registry entry a model was built from by `createModel` (undefined for a model constructed directly). */
+export function registeredEntryOf(model: ImageClassifier): ModelEntry | undefined {
+  return origins.get(model);
 }
 
 /**

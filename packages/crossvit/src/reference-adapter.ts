@@ -1,8 +1,8 @@
-// How `vitkit parity` and the parity tests reach CrossViT: the official
+// How `loadWeights`, `vitkit parity` and the parity tests reach CrossViT: the official
 // VisionTransformer's keyword arguments, checkpoints with official or timm
-// names, and the reference sub-module outputs.
+// names, the per-branch position embeddings, and the reference sub-module outputs.
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ImageClassifier, ReferenceAdapter, StateDict } from '@vitkit/core';
+import { type ImageClassifier, type ReferenceAdapter, type StateDict, squarePositionEmbeddings } from '@vitkit/core';
 import { CrossViT, type CrossViTConfig } from './crossvit.js';
 
 type Args = Record<string, unknown>;
@@ -118,6 +118,8 @@ export const crossvitReferenceAdapter: ReferenceAdapter = {
   family: 'crossvit',
   fromReferenceConfig: (args) => new CrossViT(configFromReferenceArgs(args)),
   convertStateDict: convertCrossViTStateDict,
+  // One embedding per branch (`pos_embed.0`, `pos_embed.1`), each its class token and a square patch grid.
+  positionEmbeddings: (model) => squarePositionEmbeddings(model, 1),
   forwardWithIntermediates(model: ImageClassifier, x: tf.Tensor4D) {
     if (!(model instanceof CrossViT)) throw new Error('crossvit adapter: the model is not a CrossViT');
     return model.forwardWithIntermediates(x);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { getReferenceAdapter, type StateDict, StateDictError } from '@vitkit/core';
+import { getReferenceAdapter, loadWeights, type StateDict, StateDictError } from '@vitkit/core';
 import { loadSafetensors } from '@vitkit/core/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, fixtureDir } from '../../../test-utils/index.js';
@@ -58,6 +58,57 @@ describe('CrossViT checkpoints', () => {
     } finally {
       official.dispose();
       fromTimm.dispose();
+    }
+  });
+});
+
+describe('loading CrossViT weights through loadWeights', () => {
+  let weights: StateDict;
+  let args: Record<string, unknown>;
+  beforeAll(async () => {
+    weights = await loadSafetensors(`${fixtureDir('crossvit_tiny')}/weights.safetensors`);
+    args = JSON.parse(readFileSync(`${fixtureDir('crossvit_tiny')}/config.json`, 'utf8')).reference_args;
+  });
+  afterAll(() => tf.dispose(Object.values(weights)));
+
+  it("resamples each branch's position embedding to a larger input and, fine-tuning, drops only the classifier of both branches", () => {
+    // The fixture is 48 px (branch grids 4x4 and 2x2); this model is 96 px (8x8 and 4x4) with 3 classes.
+    const model = adapter.fromReferenceConfig({ ...args, img_size: [96, 64], num_classes: 3 }) as CrossViT;
+    const before = tf.memory().numTensors;
+    try {
+      const report = loadWeights(model, toTimmNames(weights), { family: 'crossvit', source: 'timm.safetensors', dropClassifier: true });
+      expect(report.resampled).toEqual([
+        { key: 'pos_embed.0', from: [4, 4], to: [8, 8] },
+        { key: 'pos_embed.1', from: [2, 2], to: [4, 4] },
+      ]);
+      expect([...report.dropped].sort()).toEqual([
+        'head.0.bias [10]',
+        'head.0.weight [10, 32]',
+        'head.1.bias [10]',
+        'head.1.weight [10, 64]',
+      ]);
+      expect(report).toMatchObject({ missing: [], unexpected: [], mismatched: [] });
+      expect(report.notes.join('\n')).toMatch(/pos_embed.1 resampled bicubically from a 2x2 to a 4x4 token grid/);
+      const loaded = model.stateDict();
+      expect(Array.from(loaded['blocks.0.fusion.0.attn.wq.weight']!.dataSync())).toEqual(
+        Array.from(weights['blocks.0.fusion.0.attn.wq.weight']!.dataSync()),
+      );
+      expect(loaded['head.1.weight']!.shape).toEqual([3, 64]);
+      tf.dispose(Object.values(loaded));
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('without dropClassifier, a classifier for another class count is a strict error naming the file', () => {
+    const model = adapter.fromReferenceConfig({ ...args, num_classes: 3 });
+    try {
+      expect(() => loadWeights(model, weights, { family: 'crossvit', source: 'official.safetensors' })).toThrow(
+        /^official.safetensors does not match the model:\n {2}mis-shaped keys \(4\): head.0.weight: got \[10, 32\], expected \[3, 32\]/,
+      );
+    } finally {
+      model.dispose();
     }
   });
 });

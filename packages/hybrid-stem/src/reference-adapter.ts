@@ -3,7 +3,7 @@
 // and lays the intermediates out as pycls' sub-modules emit them (tokens
 // sequence-first [N, B, C], the stem's map NCHW).
 import * as tf from '@tensorflow/tfjs-core';
-import type { ImageClassifier, ReferenceAdapter, StateDict } from '@vitkit/core';
+import { type ImageClassifier, type ReferenceAdapter, type StateDict, squarePositionEmbeddings } from '@vitkit/core';
 import { fromPyclsStateDict } from './pycls-checkpoint.js';
 import { type StemSpec, StemViT } from './stem-vision-transformer.js';
 
@@ -98,6 +98,8 @@ export const pyclsReferenceAdapter: ReferenceAdapter = {
   family: 'hybrid-stem',
   fromReferenceConfig: fromPyclsParams,
   convertStateDict: (sd: StateDict) => fromPyclsStateDict(sd),
+  // pycls' images and token grids are square; a class token leads the embedding unless the classifier pools.
+  positionEmbeddings: (model) => squarePositionEmbeddings(model, 'cls_token' in model.stateShapes() ? 1 : 0),
   forwardWithIntermediates(model: ImageClassifier, x: tf.Tensor4D) {
     if (!(model instanceof StemViT)) throw new Error('hybrid-stem adapter: the model is not a StemViT');
     const stages = model.forwardStages(x);

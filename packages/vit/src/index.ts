@@ -3,7 +3,6 @@
 // reference adapter.
 import './register.js';
 
-export * from './checkpoint.js';
 export * from './presets.js';
 export { optionsFromTimmKwargs, vitReferenceAdapter } from './reference-adapter.js';
 export { presetOptions } from './register.js';

@@ -1,10 +1,9 @@
 // The bridge to timm 0.6.13's VisionTransformer: the model its constructor's
-// keyword arguments describe, its checkpoint names (ours already), and the
-// sub-module outputs the parity fixtures record. `vitkit parity` and the parity
-// tests go through this adapter only.
+// keyword arguments describe, its checkpoint names (ours already), its
+// position embedding, and the sub-module outputs the parity fixtures record.
+// `loadWeights` and the parity tests reach ViT/DeiT through this adapter only.
 import type * as tf from '@tensorflow/tfjs-core';
 import type { GlobalPool, ImageClassifier, ReferenceAdapter } from '@vitkit/core';
-import { convertTimmStateDict } from './checkpoint.js';
 import { VisionTransformer, type VisionTransformerOptions } from './vision-transformer.js';
 
 type Kwargs = Record<string, unknown>;
@@ -161,7 +160,13 @@ function asVit(model: ImageClassifier): VisionTransformer {
 export const vitReferenceAdapter: ReferenceAdapter = {
   family: 'vit',
   fromReferenceConfig: (args) => new VisionTransformer(optionsFromTimmKwargs(args)),
-  convertStateDict: convertTimmStateDict,
+  // timm's names are this package's names.
+  convertStateDict: (sd) => ({ ...sd }),
+  positionEmbeddings(model) {
+    const vit = asVit(model);
+    // With no_embed_class the embedding covers only the patches.
+    return [{ key: 'pos_embed', prefixTokens: vit.config.noEmbedClass ? 0 : vit.numPrefixTokens, grid: vit.grid }];
+  },
   forwardWithIntermediates(model, x) {
     const vitModel = asVit(model);
     const intermediates: Record<string, tf.Tensor> = {};

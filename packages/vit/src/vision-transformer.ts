@@ -263,7 +263,7 @@ export class VisionTransformer extends ImageClassifier implements BlockTransform
       throw new Error(
         `VisionTransformer: a ${h}x${w} image gives a ${grid.join('x')} token grid, but the position embedding covers ` +
           `${this.grid.join('x')} (built for ${this.imgSize.join('x')}); create the model at ${h}x${w} and load the ` +
-          'checkpoint with loadCheckpoint, which resamples the position embedding',
+          'checkpoint with loadWeights, which resamples the position embedding',
       );
     }
     const tokens = this.patchEmbed.forward(x);

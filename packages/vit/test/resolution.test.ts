@@ -1,10 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { resamplePositionEmbedding, type StateDict } from '@vitkit/core';
+import { loadWeights, resamplePositionEmbedding, type StateDict } from '@vitkit/core';
 import { describe, expect, it } from 'vitest';
 import { expectClose, maxAbsDiff } from '../../../test-utils/index.js';
-import { loadCheckpoint, VisionTransformer, type VisionTransformerOptions } from '../src/index.js';
+import { VisionTransformer, type VisionTransformerOptions } from '../src/index.js';
 
 const tiny: VisionTransformerOptions = { patchSize: 4, embedDim: 32, depth: 2, numHeads: 2, numClasses: 5 };
+
+const load = (model: VisionTransformer, sd: StateDict, options: { checkpointGrids?: Record<string, [number, number]> } = {}) =>
+  loadWeights(model, sd, { family: 'vit', source: 'vit.safetensors', ...options });
 
 function checkpointAt(imgSize: number): StateDict {
   const source = new VisionTransformer({ ...tiny, imgSize });
@@ -21,8 +24,8 @@ describe('position-embedding resampling when loading at another image size', () 
 
     const sd = checkpointAt(16);
     const model = new VisionTransformer({ ...tiny, imgSize: 16 });
-    const report = loadCheckpoint(model, sd);
-    expect(report.resampled).toBeNull();
+    const report = load(model, sd);
+    expect(report.resampled).toEqual([]);
     expect(report.notes).toEqual([]);
     expect(maxAbsDiff(model.posEmbed, sd['pos_embed']!)).toBe(0);
     tf.dispose([pe, same, ...Object.values(sd)]);
@@ -32,9 +35,9 @@ describe('position-embedding resampling when loading at another image size', () 
   it('loads a 16 px (4x4 grid) checkpoint into a 32 px model, says so, and runs', () => {
     const sd = checkpointAt(16);
     const model = new VisionTransformer({ ...tiny, imgSize: 32 });
-    const report = loadCheckpoint(model, sd);
-    expect(report.resampled).toEqual({ from: [4, 4], to: [8, 8] });
-    expect(report.notes.join()).toMatch(/pos_embed resampled bicubically from a 4x4 to a 8x8 patch grid/);
+    const report = load(model, sd);
+    expect(report.resampled).toEqual([{ key: 'pos_embed', from: [4, 4], to: [8, 8] }]);
+    expect(report.notes.join()).toMatch(/pos_embed resampled bicubically from a 4x4 to a 8x8 token grid/);
     expect(model.posEmbed.shape).toEqual([1, 65, 32]);
     // The class token's entry is kept as it was; the grid part is timm's bicubic resample.
     tf.tidy(() => {
@@ -70,10 +73,12 @@ describe('position-embedding resampling when loading at another image size', () 
     const source = new VisionTransformer({ ...tiny, imgSize: [16, 32] });
     const sd = source.stateDict();
     const model = new VisionTransformer({ ...tiny, imgSize: 32 });
-    expect(() => loadCheckpoint(model, sd)).toThrow(/not a square grid; pass checkpointGrid/);
-    expect(loadCheckpoint(model, sd, { checkpointGrid: [4, 8] }).resampled).toEqual({ from: [4, 8], to: [8, 8] });
+    expect(() => load(model, sd)).toThrow(
+      /vit.safetensors: 'pos_embed' \[1, 33, 32\] has 32 entries after 1 prefix token\(s\), not a square grid.*checkpointGrids/,
+    );
+    expect(load(model, sd, { checkpointGrids: { pos_embed: [4, 8] } }).resampled).toEqual([{ key: 'pos_embed', from: [4, 8], to: [8, 8] }]);
     expect(() => tf.tidy(() => model.forward(tf.zeros([1, 16, 16, 3])))).toThrow(
-      /4x4 token grid, but the position embedding covers 8x8.*loadCheckpoint/,
+      /4x4 token grid, but the position embedding covers 8x8.*loadWeights/,
     );
     tf.dispose(Object.values(sd));
     source.dispose();
@@ -83,7 +88,7 @@ describe('position-embedding resampling when loading at another image size', () 
   it('still reports a checkpoint that does not fit in other ways', () => {
     const sd = checkpointAt(16);
     const model = new VisionTransformer({ ...tiny, imgSize: 32, depth: 1 });
-    expect(() => loadCheckpoint(model, sd)).toThrow(/unexpected keys \(12\): blocks\.1\./);
+    expect(() => load(model, sd)).toThrow(/unexpected keys \(12\): blocks\.1\./);
     tf.dispose(Object.values(sd));
     model.dispose();
   });

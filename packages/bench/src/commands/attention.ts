@@ -1,61 +1,55 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { canExplainAttention, getModelEntry, getReferenceAdapter } from '@vitkit/core';
-import { initBackend, loadSafetensors, writeFileAtomic } from '@vitkit/core/node';
+import { canExplainAttention } from '@vitkit/core';
+import { initBackend, writeFileAtomic } from '@vitkit/core/node';
 import { InputError, UsageError } from '../args.js';
-import type { Command } from '../command.js';
+import { defineCommand } from '../command.js';
 import { loadImageForModel } from '../image-input.js';
-import '../register-models.js';
+import {
+  buildModel,
+  CHECKPOINT_OPTION,
+  loadTrainedModel,
+  MODEL_OPTION,
+  modelEntry,
+  NUM_CLASSES_OPTION,
+  resolveWeights,
+} from '../model-loading.js';
 import { renderHeatmaps } from '../render/heatmap.js';
-import { buildModel } from './train.js';
 
-export const attention: Command = {
+export const attention = defineCommand({
   name: 'attention',
   summary: 'draw attention heat maps over an image (per head of a layer, or rollout)',
-  usage: 'vitkit attention --model M [--checkpoint C] --image FILE [--layer L | --rollout] --out FILE.png [--json]',
+  usage: 'vitkit attention --model NAME [--checkpoint FILE|DIR] --image FILE [--layer L | --rollout] --out FILE.png [--json]',
   details:
     'Per-head maps of the class token over the patch grid at block L (default the last; negative counts from\n' +
     'the end), or attention rollout through all blocks (Abnar & Zuidema 2020). For CrossViT, each class\n' +
     "token's cross-attention over the other branch. The PNG has one row per map group: the image, then the maps.",
   options: [
-    { name: 'model', type: 'string', value: 'M', description: 'registered model name' },
-    { name: 'checkpoint', type: 'string', value: 'C', description: 'safetensors weights (vitkit or reference names)' },
-    { name: 'image', type: 'string', value: 'FILE', description: 'input image (png, jpg, webp)' },
+    MODEL_OPTION,
+    { ...CHECKPOINT_OPTION, required: false, description: `${CHECKPOINT_OPTION.description}; fresh weights when absent` },
+    NUM_CLASSES_OPTION,
+    { name: 'image', type: 'string', value: 'FILE', description: 'input image (png, jpg, webp)', required: true },
     { name: 'layer', type: 'number', value: 'L', description: 'block whose heads to draw' },
     { name: 'rollout', type: 'boolean', description: 'attention rollout instead of one layer' },
-    { name: 'out', type: 'string', value: 'FILE.png', description: 'where to write the picture' },
+    { name: 'out', type: 'string', value: 'FILE.png', description: 'where to write the picture', required: true },
   ],
-  async run({ options }) {
-    const name = options['model'] as string | undefined;
-    const imagePath = options['image'] as string | undefined;
-    const out = options['out'] as string | undefined;
-    if (!name || !imagePath || !out) throw new UsageError('attention needs --model, --image and --out');
-    if (options['rollout'] && options['layer'] !== undefined) throw new UsageError('choose one of --layer and --rollout');
+  async run({ options }, io) {
+    const { model: name, image: imagePath, out } = options;
+    if (options.rollout && options.layer !== undefined) throw new UsageError('choose one of --layer and --rollout');
+    const entry = modelEntry(name);
     await initBackend({ quiet: true });
-    const model = buildModel(name, {});
-    const entry = getModelEntry(name);
+    const model = options.checkpoint
+      ? await loadTrainedModel(name, resolveWeights(options.checkpoint), { numClasses: options['num-classes'] }, io.progress)
+      : buildModel(name, { numClasses: options['num-classes'] });
     try {
       if (!canExplainAttention(model)) {
         throw new InputError(`${name}: family '${entry.defaults.family}' has no class-token attention to draw`);
       }
-      const checkpoint = options['checkpoint'] as string | undefined;
-      if (checkpoint) {
-        const sd = await loadSafetensors(checkpoint).catch((e: Error) => {
-          throw new InputError(e.message);
-        });
-        try {
-          model.loadStateDict(getReferenceAdapter(entry.defaults.family).convertStateDict(sd), { context: checkpoint });
-        } catch (e) {
-          throw new InputError((e as Error).message);
-        } finally {
-          tf.dispose(Object.values(sd));
-        }
-      }
       model.eval();
       const size = model.imgSize[0];
       const { rgb, x } = await loadImageForModel(imagePath, entry.defaults, size);
-      const layer = options['layer'] as number | undefined;
+      const layer = options.layer;
       const { logits, groups } = model.explainAttention(x, {
-        rollout: Boolean(options['rollout']),
+        rollout: options.rollout,
         ...(layer === undefined ? {} : { layer }),
       });
       const rows = groups.map((g) => {
@@ -83,4 +77,4 @@ export const attention: Command = {
       model.dispose();
     }
   },
-};
+});

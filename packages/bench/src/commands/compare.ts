@@ -1,22 +1,22 @@
 // `vitkit compare`: the main job. Trains every model under the same recipe and
-// budget (through `vitkit train`, so the recipe, data pipeline, checkpoints and
-// resume are the same code), evaluates, and writes a report folder. Results
+// budget (through `trainModel`, as `vitkit train` does, so the recipe, data
+// pipeline, checkpoints and resume are the same code), evaluates, and writes a report folder. Results
 // are appended run by run, so a comparison interrupted and started again with
 // the same --out continues where it stopped.
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { getModelEntry } from '@vitkit/core';
 import { CHECKPOINT_FILE, initBackend } from '@vitkit/core/node';
-import { InputError, parseArgs, UsageError } from '../args.js';
-import type { Command } from '../command.js';
+import { InputError, UsageError } from '../args.js';
+import { defineCommand } from '../command.js';
 import { type CompareRow, summarize } from '../compare/results.js';
 import { writeReport } from '../compare/report.js';
 import { textTable } from '../format.js';
-import '../register-models.js';
+import { modelEntry } from '../model-loading.js';
+import { WORKERS_OPTION } from '../replicas.js';
+import { TRAIN_DEFAULTS, type TrainRecipe, trainModel } from '../training.js';
 import { packageVersion } from '../versions.js';
-import { train } from './train.js';
 
 /** Small variants of the four families at matched MACs (about 11-12 M at 32 px). */
 export const DEFAULT_MODELS = ['vit_micro_32', 'vitc_micro_32', 'cswin_micro_32', 'crossvit_micro_32'];
@@ -46,12 +46,12 @@ function readRows(path: string): CompareRow[] {
  */
 function planRun(model: string, seed: number, options: { budgetMacs?: number; trainImages?: number; epochs: number }): RunPlan {
   if (options.budgetMacs === undefined) return { model, seed, trainImages: options.trainImages, epochs: options.epochs };
-  const images = Math.floor(options.budgetMacs / (3 * getModelEntry(model).cost().macs));
+  const images = Math.floor(options.budgetMacs / (3 * modelEntry(model).cost().macs));
   if (images < 1) throw new InputError(`--budget-macs ${options.budgetMacs} does not buy one training image of ${model}`);
   return { model, seed, trainImages: images, epochs: 1 };
 }
 
-export const compare: Command = {
+export const compare = defineCommand({
   name: 'compare',
   summary: 'train and compare models under one recipe and budget; writes a report folder (tables, chart)',
   usage: 'vitkit compare [--models A,B,...] [--dataset D] [--epochs N] [--budget-macs X] [--seeds K] [--out DIR] [--json]',
@@ -89,28 +89,19 @@ export const compare: Command = {
     { name: 'seeds', type: 'number', value: 'K', description: 'seeds per model (mean and spread reported)', default: 1 },
     { name: 'batch-size', type: 'number', value: 'B', description: 'training batch size', default: 64 },
     { name: 'lr', type: 'number', value: 'LR', description: 'peak learning rate (train default when absent)' },
-    { name: 'workers', type: 'number', value: 'N', description: 'data-parallel replicas (train default when absent)' },
+    WORKERS_OPTION,
     { name: 'out', type: 'string', value: 'DIR', description: 'report folder', default: 'runs/compare' },
   ],
   async run({ options }, io) {
-    const models = options['models'] as string[];
-    const seeds = options['seeds'] as number;
-    const epochs = options['epochs'] as number;
+    const { models, seeds, epochs, dataset } = options;
     if (models.length === 0) throw new UsageError('--models needs at least one model');
     if (!(Number.isInteger(seeds) && seeds >= 1) || !(Number.isInteger(epochs) && epochs >= 1))
       throw new UsageError('--seeds and --epochs must be positive integers');
-    for (const m of models) {
-      try {
-        getModelEntry(m);
-      } catch (e) {
-        throw new InputError((e as Error).message);
-      }
-    }
-    const dataset = options['dataset'] as string;
-    const out = resolve(options['out'] as string);
-    const trainImages = (options['train-images'] as number) || undefined;
-    const evalImages = (options['eval-images'] as number) || undefined;
-    const budgetMacs = options['budget-macs'] as number | undefined;
+    for (const m of models) modelEntry(m);
+    const out = resolve(options.out);
+    const trainImages = options['train-images'] || undefined;
+    const evalImages = options['eval-images'] || undefined;
+    const budgetMacs = options['budget-macs'];
     const backend = await initBackend({ quiet: true });
     await mkdir(join(out, 'runs'), { recursive: true });
     const resultsPath = join(out, 'results.json');
@@ -125,7 +116,7 @@ export const compare: Command = {
           : `${budgetMacs.toExponential(2)} training MACs per model`,
       'evaluated on': `${evalImages ?? 'all'} test images`,
       'batch size': options['batch-size'],
-      'learning rate': options['lr'] ?? 'vitkit train default',
+      'learning rate': options.lr ?? TRAIN_DEFAULTS.lr,
       'the rest': 'vitkit train defaults (AdamW, warm-up + cosine, label smoothing, gradient clipping)',
     };
     const environment = {
@@ -146,61 +137,38 @@ export const compare: Command = {
         const plan = planRun(model, seed, { budgetMacs, trainImages, epochs });
         const runDir = join(out, 'runs', `${model}-seed${seed}`);
         const resume = existsSync(join(runDir, CHECKPOINT_FILE));
-        const argv = [
-          '--model',
+        const run: TrainRecipe = {
           model,
-          '--dataset',
           dataset,
-          '--epochs',
-          String(plan.epochs),
-          '--seed',
-          String(seed),
-          '--out',
-          runDir,
-          '--batch-size',
-          String(options['batch-size']),
-          ...(plan.trainImages ? ['--limit', String(plan.trainImages)] : []),
-          ...(evalImages ? ['--eval-limit', String(evalImages)] : []),
-          ...(options['lr'] === undefined ? [] : ['--lr', String(options['lr'])]),
-          ...(options['workers'] === undefined ? [] : ['--workers', String(options['workers'])]),
-          ...(resume ? ['--resume'] : []),
-        ];
-        io.progress(`${model} seed ${seed}: ${resume ? 'resuming' : 'training'} (vitkit train ${argv.join(' ')})`);
-        const result = await train.run(parseArgs(argv, train.options), {
-          json: true,
-          progress: (line) => io.progress(`  [${model}] ${line}`),
-        });
-        const data = result.data as {
-          top1: number | null;
-          top5: number | null;
-          seconds: number;
-          images: number;
-          train_images_per_s: number | null;
-          eval_images: number;
-          interrupted: boolean;
+          seed,
+          budget: { epochs: plan.epochs, trainImages: plan.trainImages, evalImages },
+          hyperparameters: { ...TRAIN_DEFAULTS, batchSize: options['batch-size'], lr: options.lr ?? TRAIN_DEFAULTS.lr },
+          out: runDir,
+          resume,
+          workers: options.workers,
         };
-        if (data.interrupted || data.top1 === null || data.top5 === null) {
+        io.progress(`${model} seed ${seed}: ${resume ? 'resuming' : 'training'} in ${runDir}`);
+        const result = await trainModel(run, { json: true, progress: (line) => io.progress(`  [${model}] ${line}`) });
+        if (result.interrupted || result.top1 === null || result.top5 === null) {
           interrupted = true;
           io.progress(`interrupted: run the same command again (same --out) to continue`);
           break;
         }
-        const runConfig = JSON.parse(readFileSync(join(runDir, CHECKPOINT_FILE), 'utf8')) as {
-          config: { numClasses: number; imgSize: number };
-        };
-        const cost = getModelEntry(model).cost({ numClasses: runConfig.config.numClasses, imgSize: runConfig.config.imgSize });
+        const entry = modelEntry(model);
+        const cost = entry.cost({ numClasses: result.num_classes, imgSize: result.img_size });
         rows.push({
           model,
-          family: getModelEntry(model).defaults.family,
+          family: entry.defaults.family,
           params: cost.params,
           macs: cost.macs,
           seed,
           dataset,
-          top1: data.top1,
-          top5: data.top5,
-          train_seconds: data.seconds,
-          images_per_s: data.train_images_per_s ?? data.images / data.seconds,
-          train_images: data.images,
-          eval_images: data.eval_images,
+          top1: result.top1,
+          top5: result.top5,
+          train_seconds: result.seconds,
+          images_per_s: result.train_images_per_s ?? result.images / result.seconds,
+          train_images: result.images,
+          eval_images: result.eval_images,
         });
         await report();
       }
@@ -228,4 +196,4 @@ export const compare: Command = {
     ];
     return { ok: !interrupted, lines, data: { report: out, interrupted, results: rows } };
   },
-};
+});

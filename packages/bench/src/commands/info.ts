@@ -1,9 +1,9 @@
 import { cpus, totalmem } from 'node:os';
 import { initBackend } from '@vitkit/core/node';
-import type { Command } from '../command.js';
+import { defineCommand } from '../command.js';
 import { packageVersion, VITKIT_PACKAGES } from '../versions.js';
 
-export const info: Command = {
+export const info = defineCommand({
   name: 'info',
   summary: 'backend, its version and threads, Node and package versions',
   usage: 'vitkit info [--json]',
@@ -34,4 +34,4 @@ export const info: Command = {
     ];
     return { ok: true, lines, data };
   },
-};
+});

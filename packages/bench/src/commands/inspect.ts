@@ -1,10 +1,10 @@
 import { readSafetensorsFile } from '@vitkit/core/node';
 import { readSafetensorsHeader } from '@vitkit/core';
 import { InputError, UsageError } from '../args.js';
-import type { Command } from '../command.js';
+import { defineCommand } from '../command.js';
 import { textTable } from '../format.js';
 
-export const inspect: Command = {
+export const inspect = defineCommand({
   name: 'inspect',
   summary: "list a safetensors file's tensors (name, dtype, shape) and parameter count",
   usage: 'vitkit inspect FILE.safetensors [--json]',
@@ -36,4 +36,4 @@ export const inspect: Command = {
     ];
     return { ok: true, lines, data: { file: path, tensors, parameters, metadata: header.metadata } };
   },
-};
+});

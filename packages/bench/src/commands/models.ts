@@ -1,16 +1,16 @@
 import { getModelEntry, listModels } from '@vitkit/core';
-import type { Command } from '../command.js';
+import { defineCommand } from '../command.js';
 import { billions, millions, textTable } from '../format.js';
 import '../register-models.js';
 
-export const models: Command = {
+export const models = defineCommand({
   name: 'models',
   summary: 'the registered models with parameters, MACs, input size and paper top-1',
   usage: 'vitkit models [PATTERN] [--family F] [--json]',
   details: "PATTERN is a wildcard over model names, e.g. 'vit_*' or '*_384'.",
   options: [{ name: 'family', type: 'string', value: 'F', description: 'only this family: vit, hybrid-stem, cswin, crossvit' }],
   async run({ options, positionals }) {
-    const family = options['family'] as string | undefined;
+    const family = options.family;
     const rows = listModels(positionals[0] ?? '*', family ? { family } : {}).map((name) => {
       const e = getModelEntry(name);
       const cost = e.cost();
@@ -37,4 +37,4 @@ export const models: Command = {
     );
     return { ok: true, lines, data: rows };
   },
-};
+});

@@ -1,10 +1,10 @@
 import { initBackend, runParityFixture } from '@vitkit/core/node';
 import { InputError, UsageError } from '../args.js';
-import type { Command } from '../command.js';
+import { defineCommand } from '../command.js';
 import { textTable } from '../format.js';
 import '../register-models.js';
 
-export const parity: Command = {
+export const parity = defineCommand({
   name: 'parity',
   summary: 'check a model against a reference export (logits and intermediates)',
   usage: 'vitkit parity FIXTURE_DIR [--json]',
@@ -35,4 +35,4 @@ export const parity: Command = {
     ];
     return { ok: report.ok, lines, data: report };
   },
-};
+});

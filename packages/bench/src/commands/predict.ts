@@ -1,47 +1,45 @@
 // `vitkit predict`: the top-5 classes of image files under saved weights,
 // with the model's evaluation preprocessing (resize, centre crop by cropPct, mean/std).
 import * as tf from '@tensorflow/tfjs-core';
-import { getModelEntry } from '@vitkit/core';
 import { initBackend } from '@vitkit/core/node';
 import { InputError, UsageError } from '../args.js';
-import type { Command } from '../command.js';
+import { defineCommand } from '../command.js';
 import { loadImageForModel } from '../image-input.js';
-import { loadTrainedModel, resolveWeights } from './eval.js';
-import '../register-models.js';
+import { CHECKPOINT_OPTION, loadTrainedModel, MODEL_OPTION, modelEntry, NUM_CLASSES_OPTION, resolveWeights } from '../model-loading.js';
 
 export interface Prediction {
   image: string;
   top: { index: number; label: string; probability: number }[];
 }
 
-export const predict: Command = {
+export const predict = defineCommand({
   name: 'predict',
   summary: 'top-5 classes of image files under saved weights',
   usage: 'vitkit predict --model NAME --checkpoint FILE|DIR IMAGE... [--classes a,b,...] [--json]',
-  details: 'Class names come from the training run beside the weights, else --classes, else indices.',
+  details:
+    'Class names come from the training run beside the weights, else --classes, else indices. The weights may use\n' +
+    "vitkit names or the model family's reference names; a position embedding for another image size is resampled.",
   options: [
-    { name: 'model', type: 'string', value: 'NAME', description: 'registered model name' },
-    { name: 'checkpoint', type: 'string', value: 'FILE', description: 'weights (safetensors) or a vitkit train folder' },
+    MODEL_OPTION,
+    CHECKPOINT_OPTION,
     { name: 'classes', type: 'list', value: 'A,B', description: 'class names in label order' },
-    { name: 'num-classes', type: 'number', value: 'N', description: 'classifier size (default: the run config, else the model)' },
+    NUM_CLASSES_OPTION,
     { name: 'top', type: 'number', value: 'K', description: 'classes to show', default: 5 },
   ],
-  async run({ options, positionals }) {
-    const name = options['model'] as string | undefined;
-    const checkpoint = options['checkpoint'] as string | undefined;
-    if (!name || !checkpoint) throw new UsageError('predict needs --model and --checkpoint');
+  async run({ options, positionals }, io) {
+    const name = options.model;
     if (positionals.length === 0) throw new UsageError('predict needs at least one IMAGE');
+    const entry = modelEntry(name);
     await initBackend({ quiet: true });
-    const weights = resolveWeights(checkpoint);
-    const given = options['classes'] as string[] | undefined;
-    const model = await loadTrainedModel(name, weights, { numClasses: (options['num-classes'] as number | undefined) ?? given?.length });
+    const weights = resolveWeights(options.checkpoint);
+    const given = options.classes;
+    const model = await loadTrainedModel(name, weights, { numClasses: options['num-classes'] ?? given?.length }, io.progress);
     const classes = given ?? weights.config?.classes ?? Array.from({ length: model.numClasses }, (_, i) => String(i));
     if (classes.length !== model.numClasses) {
       model.dispose();
       throw new InputError(`${classes.length} class names for a model with ${model.numClasses} classes`);
     }
-    const entry = getModelEntry(name);
-    const k = Math.min(options['top'] as number, model.numClasses);
+    const k = Math.min(options.top, model.numClasses);
     model.eval();
     const predictions: Prediction[] = [];
     try {
@@ -66,4 +64,4 @@ export const predict: Command = {
     ]);
     return { ok: true, lines, data: predictions };
   },
-};
+});

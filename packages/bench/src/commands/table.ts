@@ -1,6 +1,6 @@
 import { getModelEntry, listModels } from '@vitkit/core';
 import { UsageError } from '../args.js';
-import type { Command } from '../command.js';
+import { defineCommand } from '../command.js';
 import { billions, millions, textTable } from '../format.js';
 import '../register-models.js';
 
@@ -83,7 +83,7 @@ function cells(r: TableRow): (string | number)[] {
   ];
 }
 
-export const table: Command = {
+export const table = defineCommand({
   name: 'table',
   summary: "reproduce the papers' complexity tables against the reference counts",
   usage: 'vitkit table [--family F] [--md|--csv|--json]',
@@ -97,19 +97,19 @@ export const table: Command = {
     { name: 'csv', type: 'boolean', description: 'print CSV' },
   ],
   async run({ options }) {
-    if (options['md'] && options['csv']) throw new UsageError('choose one of --md and --csv');
-    const rows = complexityTable(options['family'] as string | undefined);
+    if (options.md && options.csv) throw new UsageError('choose one of --md and --csv');
+    const rows = complexityTable(options.family);
     let lines: string[];
-    if (options['csv']) {
+    if (options.csv) {
       const keys = Object.keys(rows[0] ?? {}) as (keyof TableRow)[];
       lines = [keys.join(','), ...rows.map((r) => keys.map((k) => String(r[k] ?? '')).join(','))];
-    } else if (options['md']) {
+    } else if (options.md) {
       lines = [`| ${HEADER.join(' | ')} |`, `|${HEADER.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${cells(r).join(' | ')} |`)];
     } else {
       lines = textTable(HEADER, rows.map(cells));
     }
     const disagree = rows.filter((r) => !r.agrees);
-    if (!options['csv'] && !options['md']) {
+    if (!options.csv && !options.md) {
       lines.push(
         '',
         disagree.length
@@ -119,4 +119,4 @@ export const table: Command = {
     }
     return { ok: disagree.length === 0, lines, data: rows };
   },
-};
+});

@@ -1,13 +1,27 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createOptimizer, getModelEntry, localGradients, trainStep } from '@vitkit/core';
+import { createOptimizer, localGradients, trainStep } from '@vitkit/core';
 import { type DataParallel, initBackend, wasmHeapBytes } from '@vitkit/core/node';
-import { type ParsedOptions, UsageError } from '../args.js';
-import type { Command } from '../command.js';
+import { type OptionsOf, UsageError } from '../args.js';
+import { defineCommand } from '../command.js';
 import { textTable } from '../format.js';
-import '../register-models.js';
+import { buildModel, modelEntry } from '../model-loading.js';
 import { replicaCount, startReplicas, WORKERS_OPTION } from '../replicas.js';
 import { medianSeconds } from '../timing.js';
-import { buildModel } from './train.js';
+
+const OPTIONS = [
+  { name: 'model', type: 'string', value: 'M', description: 'registered model name' },
+  { name: 'compare', type: 'list', value: 'A,B', description: 'several models, one table' },
+  { name: 'batch-size', type: 'number', value: 'B', description: 'batch size', default: 8 },
+  { name: 'train', type: 'boolean', description: 'time training steps instead of inference' },
+  { name: 'img-size', type: 'number', value: 'S', description: 'input size (models that accept it)' },
+  { name: 'patch-size', type: 'number', value: 'P', description: 'patch size (ViT-style models)' },
+  { name: 'num-classes', type: 'number', value: 'N', description: 'classifier size' },
+  { name: 'runs', type: 'number', value: 'R', description: 'timed runs', default: 5 },
+  { name: 'warmup', type: 'number', value: 'W', description: 'untimed runs first', default: 2 },
+  WORKERS_OPTION,
+] as const;
+
+export type ThroughputOptions = OptionsOf<typeof OPTIONS>;
 
 export interface ThroughputCase {
   model: string;
@@ -30,24 +44,20 @@ export interface ThroughputCase {
 }
 
 /** Times inference or AdamW training steps of one model on a random batch, split over `replicas`. */
-export async function measureThroughput(name: string, options: ParsedOptions, backend: string): Promise<ThroughputCase> {
-  const createOptions = {
-    imgSize: options['img-size'] as number | undefined,
-    patchSize: options['patch-size'] as number | undefined,
-    numClasses: options['num-classes'] as number | undefined,
-  };
+export async function measureThroughput(name: string, options: ThroughputOptions, backend: string): Promise<ThroughputCase> {
+  const createOptions = { imgSize: options['img-size'], patchSize: options['patch-size'], numClasses: options['num-classes'] };
+  const c = modelEntry(name).defaults.inChannels;
   const model = buildModel(name, createOptions);
-  const batch = options['batch'] as number;
-  const train = Boolean(options['train']);
+  const batch = options['batch-size'];
+  const train = options.train;
   const [h, w] = model.imgSize;
-  const c = getModelEntry(name).defaults.inChannels;
   const shape: [number, number, number, number] = [batch, h, w, c];
   const images = tf.tidy(() => tf.randomNormal(shape, 0, 1, 'float32', 7).dataSync() as Float32Array);
   const optimizer = train ? createOptimizer('adamw', model, { weightDecay: 0.05 }) : null;
   let parallel: DataParallel | null = null;
   let step = 0;
   try {
-    const replicas = replicaCount(options['workers'] as number | undefined, backend);
+    const replicas = replicaCount(options.workers, backend);
     parallel = await startReplicas(model, name, createOptions, replicas);
     let call: () => Promise<void>;
     if (optimizer) {
@@ -69,11 +79,11 @@ export async function measureThroughput(name: string, options: ParsedOptions, ba
       const mine = wasmHeapBytes();
       return mine === null ? null : Math.max(mine, parallel?.workerHeapBytes ?? 0);
     };
-    const warmup = options['warmup'] as number;
+    const warmup = options.warmup;
     for (let i = 0; i < warmup; i++) await call();
     const heapAfterWarmup = heap();
     const tensorsBefore = tf.memory().numTensors;
-    const { median } = await medianSeconds(call, options['runs'] as number, 0);
+    const { median } = await medianSeconds(call, options.runs, 0);
     const macs = model.complexity().macs * batch * (train ? 3 : 1);
     return {
       model: name,
@@ -96,37 +106,27 @@ export async function measureThroughput(name: string, options: ParsedOptions, ba
   }
 }
 
-export const throughput: Command = {
+export const throughput = defineCommand({
   name: 'throughput',
   summary: 'images/s for inference or training steps (median of timed runs after warm-up)',
-  usage: 'vitkit throughput --model M [--batch B] [--train] [--img-size S] [--patch-size P] [--num-classes N] [--compare A,B,...] [--json]',
+  usage:
+    'vitkit throughput --model M [--batch-size B] [--train] [--img-size S] [--patch-size P] [--num-classes N] [--compare A,B,...] [--json]',
   details:
     'Random inputs; a training step is forward, backward and an AdamW update. The batch is split over\n' +
     'data-parallel replicas as vitkit train and eval do (--workers). The heap column is the largest\n' +
     'WebAssembly heap of any replica (the heap only grows: it is the peak). --compare times several models\n' +
     'with the same settings and prints one table. Timings are noisy on shared machines: compare ratios\n' +
     'within one run.',
-  options: [
-    { name: 'model', type: 'string', value: 'M', description: 'registered model name' },
-    { name: 'compare', type: 'list', value: 'A,B', description: 'several models, one table' },
-    { name: 'batch', type: 'number', value: 'B', description: 'batch size', default: 8 },
-    { name: 'train', type: 'boolean', description: 'time training steps instead of inference' },
-    { name: 'img-size', type: 'number', value: 'S', description: 'input size (models that accept it)' },
-    { name: 'patch-size', type: 'number', value: 'P', description: 'patch size (ViT-style models)' },
-    { name: 'num-classes', type: 'number', value: 'N', description: 'classifier size' },
-    { name: 'runs', type: 'number', value: 'R', description: 'timed runs', default: 5 },
-    { name: 'warmup', type: 'number', value: 'W', description: 'untimed runs first', default: 2 },
-    WORKERS_OPTION,
-  ],
+  options: OPTIONS,
   async run({ options }, io) {
-    const names = (options['compare'] as string[] | undefined) ?? (options['model'] ? [options['model'] as string] : []);
+    const names = options.compare ?? (options.model ? [options.model] : []);
     if (names.length === 0) throw new UsageError('throughput needs --model or --compare');
-    if (!((options['batch'] as number) >= 1) || !((options['runs'] as number) >= 1))
-      throw new UsageError('--batch and --runs must be at least 1');
+    if (!(options['batch-size'] >= 1) || !(options.runs >= 1)) throw new UsageError('--batch-size and --runs must be at least 1');
+    for (const name of names) modelEntry(name);
     const { backend } = await initBackend({ quiet: true });
     const cases: ThroughputCase[] = [];
     for (const name of names) {
-      io.progress(`timing ${name} (${options['train'] ? 'train' : 'infer'}, batch ${options['batch']})...`);
+      io.progress(`timing ${name} (${options.train ? 'train' : 'infer'}, batch ${options['batch-size']})...`);
       cases.push(await measureThroughput(name, options, backend));
     }
     const mib = (b: number | null) => (b === null ? 'n/a' : Math.round(b / 2 ** 20));
@@ -144,6 +144,6 @@ export const throughput: Command = {
         r.backend,
       ]),
     );
-    return { ok: true, lines, data: options['compare'] ? cases : cases[0] };
+    return { ok: true, lines, data: options.compare ? cases : cases[0] };
   },
-};
+});

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs-core';
+import type { ImageClassifier } from '../classifier.js';
+import { type LoadWeightsOptions, loadWeights, type WeightsReport } from '../load-weights.js';
 import type { StateDict } from '../module.js';
 import { decodeSafetensors, type EncodeOptions, encodeSafetensors } from '../safetensors.js';
 
@@ -30,4 +33,18 @@ export async function loadSafetensors(path: string): Promise<StateDict> {
 
 export async function saveSafetensors(path: string, tensors: StateDict, options: EncodeOptions = {}): Promise<void> {
   await writeFileAtomic(path, encodeSafetensors(tensors, options));
+}
+
+/** Reads a safetensors file into `model` through `loadWeights`; every error names the file. */
+export async function loadWeightsFile(
+  model: ImageClassifier,
+  path: string,
+  options: Omit<LoadWeightsOptions, 'source'> = {},
+): Promise<WeightsReport> {
+  const sd = await loadSafetensors(path);
+  try {
+    return loadWeights(model, sd, { ...options, source: path });
+  } finally {
+    tf.dispose(Object.values(sd));
+  }
 }

@@ -16,10 +16,11 @@ export async function runParityFixture(dir: string): Promise<ParityReport> {
   for (const key of ['name', 'family', 'reference_args', 'tolerance'] as const) {
     if (config[key] === undefined) throw new Error(`${configPath}: missing key '${key}'`);
   }
-  const weights = await loadSafetensors(join(dir, 'weights.safetensors'));
+  const weightsPath = join(dir, 'weights.safetensors');
+  const weights = await loadSafetensors(weightsPath);
   const io = await loadSafetensors(join(dir, 'io.safetensors'));
   try {
-    return runParity(config, weights, io);
+    return runParity(config, weights, io, weightsPath);
   } finally {
     tf.dispose([...Object.values(weights), ...Object.values(io)]);
   }

@@ -1,0 +1,36 @@
+// Datasets as the commands open them (train, eval): one split of a dataset
+// spec, and the evaluation batches a model sees.
+import { DataLoader, evalTransform, type ImageDataset, type ModelDefaults, type ModelInput, subset } from '@vitkit/core';
+import { openDataset, parseDatasetSpec } from '@vitkit/core/node';
+import { InputError } from './args.js';
+
+/** The model's input as the data pipeline needs it, at `imgSize` (default the model's). */
+export function modelInput(defaults: ModelDefaults, imgSize?: number): ModelInput {
+  return {
+    imgSize: imgSize ?? defaults.imgSize,
+    inChannels: defaults.inChannels,
+    cropPct: defaults.cropPct,
+    interpolation: defaults.interpolation,
+  };
+}
+
+/** One split of a dataset spec, its first `limit` images when given; a bad spec or missing data is an input error. */
+export async function openSplit(spec: string, split: 'train' | 'test', limit?: number): Promise<ImageDataset> {
+  try {
+    const ds = await openDataset(parseDatasetSpec(spec), split);
+    return limit ? subset(ds, limit) : ds;
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
+}
+
+/** Evaluation batches: the model's evaluation transform, no shuffling, every image. */
+export function evalLoader(ds: ImageDataset, defaults: ModelDefaults, input: ModelInput, batchSize: number): DataLoader {
+  return new DataLoader(ds, {
+    batchSize,
+    imageShape: [input.imgSize, input.imgSize, input.inChannels],
+    mean: defaults.mean,
+    std: defaults.std,
+    transform: evalTransform(ds.imageShape, input),
+  });
+}
