@@ -1,0 +1,85 @@
+// The one way a family reads its options. Each family declares its options
+// once, as an object of defaults: the keys are the names `createModel` (and
+// the model's constructor) accept, the values' types are the options' types
+// (`OptionsOf`), so the accepted names cannot drift from the type.
+
+/** The options a declaration accepts, each optional. */
+export type OptionsOf<D> = { -readonly [K in keyof D]?: D[K] };
+
+/**
+ * A placeholder default for an option whose value each preset gives (every
+ * preset sets it, so the declaration only needs its type).
+ */
+export function presetValue<T>(): T {
+  return undefined as T;
+}
+
+export interface OptionDeclaration<D extends object> {
+  /** Named in errors when no context is given (e.g. 'VisionTransformer'). */
+  readonly owner: string;
+  readonly defaults: Readonly<D>;
+  /** The accepted names, in declaration order. */
+  readonly names: readonly (keyof D & string)[];
+  /**
+   * Throws on any name the declaration does not hold; the error names the
+   * option, suggests the nearest real one and lists them all.
+   */
+  check(options: object | undefined, context?: string): void;
+  /** The options whose value is not `undefined` (`undefined` always means "the default"), names checked. */
+  defined(options: object | undefined, context?: string): OptionsOf<D>;
+  /**
+   * The defaults overlaid by `layers` in order (a preset's values, then the
+   * caller's): a later layer wins, an `undefined` value keeps what lies below.
+   */
+  resolve(layers: readonly (object | undefined)[], context?: string): D;
+}
+
+export function declareOptions<D extends object>(owner: string, defaults: D): OptionDeclaration<D> {
+  const names = Object.freeze(Object.keys(defaults)) as readonly (keyof D & string)[];
+  const accepted = new Set<string>(names);
+  const check = (options: object | undefined, context = owner): void => {
+    const unknown = Object.keys(options ?? {}).filter((k) => !accepted.has(k));
+    if (unknown.length === 0) return;
+    const each = unknown.map((k) => {
+      const near = nearestName(k, names);
+      return `'${k}'${near ? ` (did you mean '${near}'?)` : ''}`;
+    });
+    throw new Error(`${context}: unknown option${unknown.length > 1 ? 's' : ''} ${each.join(', ')}; accepted: ${names.join(', ')}`);
+  };
+  const defined = (options: object | undefined, context = owner): OptionsOf<D> => {
+    check(options, context);
+    return Object.fromEntries(Object.entries(options ?? {}).filter(([, v]) => v !== undefined)) as OptionsOf<D>;
+  };
+  return Object.freeze({
+    owner,
+    defaults: Object.freeze({ ...defaults }),
+    names,
+    check,
+    defined,
+    resolve: (layers: readonly (object | undefined)[], context = owner): D =>
+      Object.assign({}, defaults, ...layers.map((layer) => defined(layer, context))) as D,
+  });
+}
+
+/** The accepted name closest to `name` (case-insensitive edit distance), if any is close enough to be a likely typo. */
+export function nearestName(name: string, names: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of names) {
+    const d = editDistance(name.toLowerCase().replace(/[_-]/g, ''), candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best !== null && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : null;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = row;
+  }
+  return previous[b.length]!;
+}
