@@ -34,7 +34,8 @@ describe('registered hybrid-stem models', () => {
       const [c, p] = [config(`vitc_${s}`), config(`vitp_${s}`)];
       expect(c.depth).toBe(p.depth - 1);
       expect([c.embedDim, c.numHeads, c.mlpHidden]).toEqual([p.embedDim, p.numHeads, p.mlpHidden]);
-      expect([c.stem.type, p.stem.type]).toEqual(['conv', 'patchify']);
+      expect(c.stem).toBeTruthy();
+      expect([p.stem, p.patchSize]).toEqual([undefined, 16]);
     }
   });
 
@@ -57,7 +58,8 @@ describe('registered hybrid-stem models', () => {
     expect(model.numParams()).toBe(c.params);
     expect(model.stateShapes()['patch_embed.cstem_last_conv.weight']).toEqual([96, 192, 1, 1]);
     model.dispose();
-    expect(() => entry.create({ patchSize: 8 })).toThrow(/vitc_1gf: unknown option patchSize/);
+    expect(() => entry.create({ patchSize: 8 })).toThrow(/vitc_1gf: patchSize does not apply to a conv stem/);
+    expect(() => entry.create({ classifier: 'pooled' })).toThrow(/vitc_1gf: unknown option 'classifier'/);
   });
 
   it('vitc_micro_32 costs about what vit_micro_32 does (12.2 M MACs)', () => {
