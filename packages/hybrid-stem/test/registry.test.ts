@@ -32,7 +32,7 @@ describe('registered hybrid-stem models', () => {
     const config = (name: string) => PRESETS.find((p) => p.name === name)!.config;
     for (const s of ['1gf', '4gf', '18gf', '36gf']) {
       const [c, p] = [config(`vitc_${s}`), config(`vitp_${s}`)];
-      expect(c.depth).toBe(p.depth - 1);
+      expect(c.depth).toBe(p.depth! - 1);
       expect([c.embedDim, c.numHeads, c.mlpHidden]).toEqual([p.embedDim, p.numHeads, p.mlpHidden]);
       expect(c.stem).toBeTruthy();
       expect([p.stem, p.patchSize]).toEqual([undefined, 16]);
