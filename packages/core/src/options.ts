@@ -14,17 +14,22 @@ export function presetValue<T>(): T {
   return undefined as T;
 }
 
-export interface OptionDeclaration<D extends object> {
+/** The names a declaration accepts, whatever their types (what the registry keeps for each model). */
+export interface DeclaredOptions {
   /** Named in errors when no context is given (e.g. 'VisionTransformer'). */
   readonly owner: string;
-  readonly defaults: Readonly<D>;
   /** The accepted names, in declaration order. */
-  readonly names: readonly (keyof D & string)[];
+  readonly names: readonly string[];
   /**
    * Throws on any name the declaration does not hold; the error names the
    * option, suggests the nearest real one and lists them all.
    */
   check(options: object | undefined, context?: string): void;
+}
+
+export interface OptionDeclaration<D extends object> extends DeclaredOptions {
+  readonly defaults: Readonly<D>;
+  readonly names: readonly (keyof D & string)[];
   /** The options whose value is not `undefined` (`undefined` always means "the default"), names checked. */
   defined(options: object | undefined, context?: string): OptionsOf<D>;
   /**

@@ -3,6 +3,7 @@
 // the tests can build, count and check any model by name.
 import type { ImageClassifier } from './classifier.js';
 import type { Cost } from './complexity.js';
+import type { DeclaredOptions } from './options.js';
 
 /** The reference counts and the paper's figures a registered model must reproduce. */
 export interface ReferenceFigures {
@@ -47,6 +48,8 @@ export interface CreateOptions {
 export interface ModelEntry {
   name: string;
   defaults: ModelDefaults;
+  /** The options `create` and `cost` accept (the family's one declaration of them). */
+  options: DeclaredOptions;
   create(options?: CreateOptions): ImageClassifier;
   /** Complexity for one image without allocating any weight. */
   cost(options?: CreateOptions): Cost;

@@ -73,6 +73,7 @@ function register(
       figures: preset.figures,
       ...defaults,
     },
+    options: CROSSVIT_OPTIONS,
     create: (options) => new CrossViT(configFromOptions(c, options, preset.name)),
     cost: (options) => CrossViT.cost(configFromOptions(c, options, preset.name)),
   });

@@ -27,6 +27,7 @@ for (const preset of PRESETS) {
   registerModel({
     name: preset.name,
     defaults: preset.defaults,
+    options: HYBRID_STEM_OPTIONS,
     create: (options) => createStemViT(resolveOptions(preset, options)),
     cost: (options) => VisionTransformer.cost(stemViTOptions(resolveOptions(preset, options))),
   });

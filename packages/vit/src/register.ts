@@ -19,6 +19,7 @@ for (const preset of VIT_PRESETS) {
   registerModel({
     name: preset.name,
     defaults: preset.defaults,
+    options: VIT_OPTIONS,
     create: (options) => new VisionTransformer(presetOptions(preset, options)),
     cost: (options) => VisionTransformer.cost(presetOptions(preset, options)),
   });
