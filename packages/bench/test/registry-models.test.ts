@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type CreateOptions, createModel, getModelEntry, listModels, type ModelEntry, PatchEmbed } from '@vitkit/core';
 import { CSWIN_PRESETS } from '@vitkit/cswin';
+import { PRESETS as HYBRID_PRESETS } from '@vitkit/hybrid-stem';
 import { type EmbedLayerFactory, VIT_PRESETS } from '@vitkit/vit';
 import { describe, expect, it } from 'vitest';
 import '../src/register-models.js';
@@ -19,19 +20,30 @@ import '../src/register-models.js';
 /** Models up to this many MACs an image run as registered; bigger ones get their family's shrunk options. */
 const MACS_CAP = 50e6;
 
-/** Each family's shrunk configuration of a model too big to test as registered. */
+/**
+ * Each family's shrunk configuration of a model too big to test as
+ * registered: heads, patch and stem as published, the width cut to a few
+ * channels a head, one block (or one a stage).
+ */
 const SHRINK: Record<string, (name: string) => CreateOptions> = {
-  // Two patches a side (patch 14 models at 28 px, patch 32 at 64), one block.
-  vit: (name) => ({ imgSize: 2 * VIT_PRESETS.find((p) => p.name === name)!.architecture.patchSize!, depth: 1 }),
-  // Stride-16 stems give a 2x2 grid at 32 px.
-  'hybrid-stem': () => ({ imgSize: 32, depth: 1 }),
+  // Two patches a side (patch 14 models at 28 px, patch 32 at 64), 16 channels a head.
+  vit: (name) => {
+    const { patchSize, numHeads } = VIT_PRESETS.find((p) => p.name === name)!.architecture;
+    return { imgSize: 2 * patchSize!, depth: 1, embedDim: 16 * numHeads! };
+  },
+  // Stride-16 stems give a 2x2 grid at 32 px; 16 channels a head, the MLP at the preset's ratio.
+  'hybrid-stem': (name) => {
+    const { numHeads, embedDim, mlpHidden } = HYBRID_PRESETS.find((p) => p.name === name)!.config;
+    const width = 16 * numHeads!;
+    return { imgSize: 32, depth: 1, embedDim: width, mlpHidden: (width * mlpHidden!) / embedDim! };
+  },
   // A 64 px input (grids 16, 8, 4, 2), one block a stage, stripes that divide
-  // those grids, a stage-1 width of 8 per stage-1 head (the heads are kept).
+  // those grids, a stage-1 width of 8 per stage-1 head.
   cswin: (name) => {
     const heads = CSWIN_PRESETS.find((p) => p.name === name)!.config.numHeads;
     return { imgSize: 64, depths: [1, 1, 1, 1], splitSize: [1, 2, 2, 2], embedDim: 8 * heads[0]! };
   },
-  // Branches at 48 and 32 px (4x4 and 2x2 patches), one encoder of one block each.
+  // Branches at 48 and 32 px (4x4 and 2x2 patches), one encoder of one block each (CrossViT's width is not an option).
   crossvit: () => ({ imgSize: 48, depth: [[1, 1, 0]] }),
 };
 
@@ -189,9 +201,19 @@ const OPTION_SETS: Record<string, CreateOptions[]> = {
       dropPathRate: 0.1,
     },
   ],
+  // branchImgSize wins over imgSize (which the shrunk models above exercise).
   crossvit: [
-    { numClasses: 3, imgSize: 48, inChannels: 1, dropRate: 0.1, dropPathRate: 0.1, depth: [[1, 1, 0]], attnDropRate: 0.1, qkScale: 0.5 },
-    { branchImgSize: [48, 32], depth: [[1, 1, 0]] },
+    {
+      numClasses: 3,
+      imgSize: 48,
+      branchImgSize: [48, 32],
+      inChannels: 1,
+      dropRate: 0.1,
+      dropPathRate: 0.1,
+      depth: [[1, 1, 0]],
+      attnDropRate: 0.1,
+      qkScale: 0.5,
+    },
   ],
 };
 
