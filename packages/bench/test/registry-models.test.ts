@@ -151,7 +151,7 @@ const patch8: EmbedLayerFactory = Object.assign((_s: [number, number], c: number
 
 const VIT_SETS: CreateOptions[] = [
   {
-    imgSize: [16, 16],
+    imgSize: 16,
     patchSize: 4,
     inChannels: 1,
     numClasses: 3,
