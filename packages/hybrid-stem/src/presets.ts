@@ -4,7 +4,7 @@
 // spell them, and a micro model for 32x32 experiments.
 import { IMAGENET_MEAN, IMAGENET_STD, INCEPTION_MEAN, INCEPTION_STD, type ModelDefaults, type ReferenceFigures } from '@vitkit/core';
 import type { ConvStemConfig } from './conv-stem.js';
-import { type HybridStemOptions, PYCLS_CLASSIFIERS, PYCLS_LN_EPS } from './pycls-vit.js';
+import type { HybridStemOptions } from './pycls-vit.js';
 
 export const PAPER = 'Xiao et al. 2021, Early Convolutions Help Transformers See Better, https://arxiv.org/abs/2106.14881';
 export const IMPLEMENTATION = 'pycls.models.vit.ViT (facebookresearch/pycls)';
@@ -95,14 +95,10 @@ function imagenetDefaults(name: string): ModelDefaults {
   };
 }
 
-/** What every pycls ViT here shares: LayerNorm eps 1e-5 and the class-token classifier. */
-const PYCLS: HybridStemOptions = { eps: PYCLS_LN_EPS, ...PYCLS_CLASSIFIERS.token };
-
 function paperPresets(): Preset[] {
   const out: Preset[] = [];
   for (const [size, w] of Object.entries(WIDTHS)) {
     const common = {
-      ...PYCLS,
       imgSize: 224,
       inChannels: 3,
       numClasses: 1000,
@@ -137,7 +133,6 @@ function paperPresets(): Preset[] {
 const MICRO: Preset = {
   name: 'vitc_micro_32',
   config: {
-    ...PYCLS,
     imgSize: 32,
     inChannels: 3,
     numClasses: 10,

@@ -30,10 +30,12 @@ const { embedLayer: _embedLayer, ...vitDefaults } = VIT_OPTIONS.defaults;
 /**
  * What the hybrid-stem family's models accept: every VisionTransformer option
  * but `embedLayer`, whose place `stem` takes (null: the patchify convolution
- * of `patchSize`).
+ * of `patchSize`), with pycls' LayerNorm eps 1e-5 (the class-token classifier
+ * is VisionTransformer's default too).
  */
 export const HYBRID_STEM_OPTIONS = declareOptions('hybrid-stem', {
   ...vitDefaults,
+  eps: PYCLS_LN_EPS,
   /** The conv stem (pycls' c_stem_kernels/strides/dims; the last dim is the token width), or null for the patchify stem. */
   stem: null as ConvStemConfig | null,
 });
@@ -41,12 +43,12 @@ export const HYBRID_STEM_OPTIONS = declareOptions('hybrid-stem', {
 export type HybridStemOptions = OptionsOf<typeof HYBRID_STEM_OPTIONS.defaults>;
 
 /** The VisionTransformer options of a hybrid-stem model: its stem becomes the embed layer. */
-export function stemViTOptions(options: HybridStemOptions): VisionTransformerOptions {
+export function pyclsViTOptions(options: HybridStemOptions): VisionTransformerOptions {
   const { stem, ...vit } = HYBRID_STEM_OPTIONS.resolve([options]);
   return { ...vit, embedLayer: stem ? convStemLayer(stem) : null };
 }
 
 /** A ViTC (conv stem) or ViTP (patchify stem): @vitkit/vit's VisionTransformer. */
-export function createStemViT(options: HybridStemOptions): VisionTransformer {
-  return new VisionTransformer(stemViTOptions(options));
+export function createPyclsViT(options: HybridStemOptions): VisionTransformer {
+  return new VisionTransformer(pyclsViTOptions(options));
 }

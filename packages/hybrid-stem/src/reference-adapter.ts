@@ -7,7 +7,7 @@ import type { ImageClassifier, ReferenceAdapter, StateDict } from '@vitkit/core'
 import { fromPyclsStateDict } from './pycls-checkpoint.js';
 import { VisionTransformer } from '@vitkit/vit';
 import type { ConvStemConfig } from './conv-stem.js';
-import { createStemViT, PYCLS_CLASSIFIERS, PYCLS_LN_EPS } from './pycls-vit.js';
+import { createPyclsViT, PYCLS_CLASSIFIERS, PYCLS_LN_EPS } from './pycls-vit.js';
 
 const KNOWN = [
   'image_size',
@@ -80,7 +80,7 @@ export function fromPyclsParams(args: Record<string, unknown>): VisionTransforme
   } else {
     throw new Error(`pycls ViT: 'stem_type' must be 'patchify' or 'conv', got ${JSON.stringify(stemType)}`);
   }
-  return createStemViT({
+  return createPyclsViT({
     ...PYCLS_CLASSIFIERS[clsType],
     eps: PYCLS_LN_EPS,
     imgSize: imageSize,

@@ -2,7 +2,7 @@
 import { type CreateOptions, registerModel, registerReferenceAdapter } from '@vitkit/core';
 import { VisionTransformer } from '@vitkit/vit';
 import { type Preset, PRESETS } from './presets.js';
-import { createStemViT, HYBRID_STEM_OPTIONS, type HybridStemOptions, stemViTOptions } from './pycls-vit.js';
+import { createPyclsViT, HYBRID_STEM_OPTIONS, type HybridStemOptions, pyclsViTOptions } from './pycls-vit.js';
 import { pyclsReferenceAdapter } from './reference-adapter.js';
 
 /**
@@ -28,8 +28,8 @@ for (const preset of PRESETS) {
     name: preset.name,
     defaults: preset.defaults,
     options: HYBRID_STEM_OPTIONS,
-    create: (options) => createStemViT(resolveOptions(preset, options)),
-    cost: (options) => VisionTransformer.cost(stemViTOptions(resolveOptions(preset, options))),
+    create: (options) => createPyclsViT(resolveOptions(preset, options)),
+    cost: (options) => VisionTransformer.cost(pyclsViTOptions(resolveOptions(preset, options))),
   });
 }
 
