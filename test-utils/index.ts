@@ -1,10 +1,10 @@
 // Helpers shared by every package's tests: where the reference fixtures and
-// tables live (../shared beside the repository), tensor comparison, and the
-// checks every registered model must pass (as timm's test_models).
+// tables live (../shared beside the repository) and tensor comparison. The
+// checks every registered model gets are packages/bench/test/registry-models.test.ts.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { createModel, type FeatureTensors, getModelEntry, type ImageClassifier, type Module } from '@vitkit/core';
+import { type FeatureTensors, type ImageClassifier, type Module } from '@vitkit/core';
 import { expect } from 'vitest';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -40,59 +40,6 @@ export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
 
 export function expectClose(a: tf.Tensor, b: tf.Tensor, tol = 1e-4): void {
   expect(maxAbsDiff(a, b)).toBeLessThanOrEqual(tol);
-}
-
-/**
- * The checks every registered model gets on a tiny input: forward shape,
- * finite gradients reaching every parameter, a state-dict round trip that
- * reproduces the output, and no tensor leaked across repeated steps.
- */
-export function checkRegisteredModel(name: string, options: Record<string, unknown> & { imgSize: number }): void {
-  const entry = getModelEntry(name);
-  const numClasses = 7;
-  const model = createModel(name, { ...options, numClasses });
-  const other = createModel(name, { ...options, numClasses });
-  try {
-    const c = entry.defaults.inChannels;
-    const x = tf.randomNormal([2, options.imgSize, options.imgSize, c], 0, 1, 'float32', 3);
-    const labels = tf.oneHot(tf.tensor1d([1, 4], 'int32'), numClasses);
-    model.eval();
-    const y0 = tf.tidy(() => model.forward(x));
-    expect(y0.shape).toEqual([2, numClasses]);
-    expect(Number.isFinite(tf.sum(y0).dataSync()[0]!)).toBe(true);
-    y0.dispose();
-
-    model.train();
-    const step = () =>
-      tf.tidy(() => {
-        const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.forward(x)) as tf.Scalar, model.parameters());
-        const norms = Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.sum(tf.abs(g)).dataSync()[0]!]));
-        return norms;
-      });
-    const norms = step();
-    const named = model.namedParameters();
-    const zero = named.filter(([, v]) => !(norms[v.name]! > 0) || !Number.isFinite(norms[v.name]!)).map(([n]) => n);
-    expect(zero, 'parameters without a finite non-zero gradient').toEqual([]);
-    const before = tf.memory().numTensors;
-    step();
-    step();
-    expect(tf.memory().numTensors).toBe(before);
-
-    // After the training steps (which move BatchNorm's running statistics), so
-    // the round trip compares the state that is actually saved.
-    model.eval();
-    other.eval();
-    const y = tf.tidy(() => model.forward(x));
-    const sd = model.stateDict();
-    other.loadStateDict(sd);
-    tf.dispose(Object.values(sd));
-    const y2 = tf.tidy(() => other.forward(x));
-    expectClose(y, y2, 1e-6);
-    tf.dispose([x, labels, y, y2]);
-  } finally {
-    model.dispose();
-    other.dispose();
-  }
 }
 
 /** A model with timm's features API (forwardFeatures, forwardHead, resetClassifier). */

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  declareOptions,
   type CreateOptions,
   createModel,
   getReferenceAdapter,
@@ -56,6 +57,7 @@ function registerFixtureModel(name: string, fixture: string): void {
       paper: '',
       figures: {},
     },
+    options: declareOptions(name, { numClasses: config.reference_args['num_classes'] as number }),
     create: build,
     cost: (o) => {
       const m = build(o);

@@ -29,6 +29,7 @@ export * from './layout.js';
 export * from './load-weights.js';
 export * from './module.js';
 export * from './nearest-name.js';
+export * from './options.js';
 export * from './ops/conv.js';
 export * from './ops/dense.js';
 export * from './ops/resize.js';

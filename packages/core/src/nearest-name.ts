@@ -1,6 +1,8 @@
-// "Did you mean ...?" for names typed by hand (models, command-line options):
-// the candidate fewest single-character edits away (Levenshtein distance),
-// if it is close enough to be a typo or a shortening rather than another word.
+// "Did you mean ...?" for names typed by hand (models, command-line and model
+// options): the candidate fewest single-character edits away (Levenshtein
+// distance), compared without case, '_' or '-' so that `embed_dim` finds
+// `embedDim`, if it is close enough to be a typo or a shortening rather than
+// another word.
 
 /** Insertions, deletions and substitutions that turn `a` into `b`. */
 export function editDistance(a: string, b: string): number {
@@ -24,12 +26,18 @@ export function editDistance(a: string, b: string): number {
 export function nearestName(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
+  const key = comparable(word);
   for (const c of candidates) {
-    const d = editDistance(word, c);
-    if (d < bestDistance && d <= Math.max(2, Math.floor(Math.max(word.length, c.length) / 2))) {
+    const other = comparable(c);
+    const d = editDistance(key, other);
+    if (d < bestDistance && d <= Math.max(2, Math.floor(Math.max(key.length, other.length) / 2))) {
       best = c;
       bestDistance = d;
     }
   }
   return best;
+}
+
+function comparable(name: string): string {
+  return name.toLowerCase().replace(/[_-]/g, '');
 }

@@ -4,6 +4,7 @@
 import type { ImageClassifier } from './classifier.js';
 import type { Cost } from './complexity.js';
 import { nearestName } from './nearest-name.js';
+import type { DeclaredOptions } from './options.js';
 
 /** The reference counts and the paper's figures a registered model must reproduce. */
 export interface ReferenceFigures {
@@ -48,6 +49,8 @@ export interface CreateOptions {
 export interface ModelEntry {
   name: string;
   defaults: ModelDefaults;
+  /** The options `create` and `cost` accept (the family's one declaration of them). */
+  options: DeclaredOptions;
   create(options?: CreateOptions): ImageClassifier;
   /** Complexity for one image without allocating any weight. */
   cost(options?: CreateOptions): Cost;

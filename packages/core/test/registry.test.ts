@@ -4,6 +4,7 @@ import {
   type Cost,
   type CreateOptions,
   createModel,
+  declareOptions,
   getModelEntry,
   IMAGENET_MEAN,
   IMAGENET_STD,
@@ -13,6 +14,8 @@ import {
   type ModelDefaults,
   registerModel,
 } from '../src/index.js';
+
+const TOY_OPTIONS = declareOptions('PoolHead', { numClasses: 10, imgSize: 32, inChannels: 3 });
 
 // Throwaway names under a prefix no real model uses.
 const P = 'zzcoretest';
@@ -62,6 +65,7 @@ function register(name: string, family: string): void {
   registerModel({
     name,
     defaults: d,
+    options: TOY_OPTIONS,
     create: (o: CreateOptions = {}) => new PoolHead(o.numClasses ?? d.numClasses, o.imgSize ?? d.imgSize, o.inChannels ?? d.inChannels),
     cost: (o: CreateOptions = {}) => Linear.cost(o.inChannels ?? d.inChannels, o.numClasses ?? d.numClasses, 1),
   });

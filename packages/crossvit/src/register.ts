@@ -1,6 +1,15 @@
 // Registers every CrossViT preset with the model registry and the family's
 // reference adapter (importing the package is enough).
-import { type CreateOptions, IMAGENET_MEAN, IMAGENET_STD, type ModelDefaults, registerModel, registerReferenceAdapter } from '@vitkit/core';
+import {
+  declareOptions,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  type ModelDefaults,
+  type OptionsOf,
+  presetValue,
+  registerModel,
+  registerReferenceAdapter,
+} from '@vitkit/core';
 import { CrossViT, type CrossViTConfig } from './crossvit.js';
 import { type CrossViTPreset, MICRO_DEFAULTS, MICRO_PRESET, PRESETS } from './presets.js';
 import { crossvitReferenceAdapter } from './reference-adapter.js';
@@ -8,27 +17,26 @@ import { crossvitReferenceAdapter } from './reference-adapter.js';
 const PAPER =
   'CrossViT: Cross-Attention Multi-Scale Vision Transformer for Image Classification (Chen, Fan, Panda; ICCV 2021) https://arxiv.org/abs/2103.14899';
 
-/** Options `createModel` accepts for a CrossViT beyond the common ones. */
-export interface CrossViTCreateOptions extends CreateOptions {
-  /** Image size of each branch; by default derived from `imgSize` (see `configFromOptions`). */
-  branchImgSize?: number[];
+/**
+ * What `createModel('crossvit_*', options)` accepts, each defaulting to the
+ * preset's value (an undefined one too).
+ */
+export const CROSSVIT_OPTIONS = declareOptions('CrossViT', {
+  numClasses: presetValue<number>(),
+  /** The input size, and the first branch's; the other branches keep their ratio to it (see `configFromOptions`). */
+  imgSize: presetValue<number>(),
+  inChannels: presetValue<number>(),
+  dropRate: presetValue<number>(),
+  dropPathRate: presetValue<number>(),
+  /** Image size of each branch; by default derived from `imgSize`. */
+  branchImgSize: presetValue<number[]>(),
   /** Encoder layout, e.g. [[1, 1, 0]] to shrink a model for a test. */
-  depth?: number[][];
-  attnDropRate?: number;
-  qkScale?: number | null;
-}
+  depth: presetValue<number[][]>(),
+  attnDropRate: presetValue<number>(),
+  qkScale: presetValue<number | null>(),
+});
 
-const KNOWN_OPTIONS = new Set([
-  'numClasses',
-  'imgSize',
-  'inChannels',
-  'dropRate',
-  'dropPathRate',
-  'branchImgSize',
-  'depth',
-  'attnDropRate',
-  'qkScale',
-]);
+export type CrossViTCreateOptions = OptionsOf<typeof CROSSVIT_OPTIONS.defaults>;
 
 /**
  * A preset's configuration with options applied. `imgSize` sets the input and
@@ -36,30 +44,17 @@ const KNOWN_OPTIONS = new Set([
  * first, rounded down to a multiple of its patch size (240 -> 224 at the
  * published size, 48 -> 32 for a tiny test), unless `branchImgSize` says.
  */
-export function configFromOptions(base: CrossViTConfig, options: CrossViTCreateOptions = {}): CrossViTConfig {
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw new Error(`CrossViT: unknown option '${key}' (known: ${[...KNOWN_OPTIONS].join(', ')})`);
-  }
-  let imgSize = options.branchImgSize ?? base.imgSize;
-  if (options.imgSize !== undefined && !options.branchImgSize) {
-    const s = options.imgSize;
+export function configFromOptions(base: CrossViTConfig, given: CrossViTCreateOptions = {}, context = 'CrossViT'): CrossViTConfig {
+  const { imgSize: size, branchImgSize, ...rest } = CROSSVIT_OPTIONS.defined(given, context);
+  let imgSize = branchImgSize ?? base.imgSize;
+  if (size !== undefined && !branchImgSize) {
     imgSize = base.imgSize.map((b, i) => {
-      if (i === 0) return s;
+      if (i === 0) return size;
       const p = base.patchSize[i]!;
-      return Math.max(p, Math.floor((s * b) / base.imgSize[0]! / p) * p);
+      return Math.max(p, Math.floor((size * b) / base.imgSize[0]! / p) * p);
     });
   }
-  return {
-    ...base,
-    imgSize,
-    numClasses: options.numClasses ?? base.numClasses,
-    inChannels: options.inChannels ?? base.inChannels,
-    dropRate: options.dropRate ?? base.dropRate,
-    dropPathRate: options.dropPathRate ?? base.dropPathRate,
-    attnDropRate: options.attnDropRate ?? base.attnDropRate,
-    qkScale: options.qkScale !== undefined ? options.qkScale : base.qkScale,
-    depth: options.depth ?? base.depth,
-  };
+  return { ...base, ...rest, imgSize };
 }
 
 function register(
@@ -78,8 +73,9 @@ function register(
       figures: preset.figures,
       ...defaults,
     },
-    create: (options) => new CrossViT(configFromOptions(c, options)),
-    cost: (options) => CrossViT.cost(configFromOptions(c, options)),
+    options: CROSSVIT_OPTIONS,
+    create: (options) => new CrossViT(configFromOptions(c, options, preset.name)),
+    cost: (options) => CrossViT.cost(configFromOptions(c, options, preset.name)),
   });
 }
 

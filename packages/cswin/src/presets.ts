@@ -1,7 +1,16 @@
 // The registered CSWin configurations: the official repository's six models
 // (Table 1 of the paper; heads as in the code, which gives CSWin-L 24 heads in
 // stage 4 where the paper's table says 48) and a micro model for 32x32 inputs.
-import { type CreateOptions, IMAGENET_MEAN, IMAGENET_STD, INCEPTION_MEAN, INCEPTION_STD, type ModelDefaults } from '@vitkit/core';
+import {
+  declareOptions,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  INCEPTION_MEAN,
+  INCEPTION_STD,
+  type ModelDefaults,
+  type OptionsOf,
+  presetValue,
+} from '@vitkit/core';
 import type { CSWinConfig } from './cswin-transformer.js';
 
 export const CSWIN_PAPER =
@@ -14,44 +23,31 @@ export interface CSWinPreset {
   defaults: ModelDefaults;
 }
 
-/** Options `createModel('cswin_*', ...)` accepts beyond CreateOptions. */
-export interface CSWinOptions extends CreateOptions {
-  embedDim?: number;
-  depths?: number[];
-  numHeads?: number[];
-  splitSize?: number[];
-  mlpRatio?: number;
-  qkvBias?: boolean;
-  qkScale?: number | null;
-  attnDropRate?: number;
-}
+/**
+ * What `createModel('cswin_*', options)` accepts: every field of CSWinConfig,
+ * each defaulting to the preset's value (an undefined one too).
+ */
+export const CSWIN_OPTIONS = declareOptions('cswin', {
+  imgSize: presetValue<number>(),
+  inChannels: presetValue<number>(),
+  numClasses: presetValue<number>(),
+  embedDim: presetValue<number>(),
+  depths: presetValue<number[]>(),
+  numHeads: presetValue<number[]>(),
+  splitSize: presetValue<number[]>(),
+  mlpRatio: presetValue<number>(),
+  qkvBias: presetValue<boolean>(),
+  qkScale: presetValue<number | null>(),
+  dropRate: presetValue<number>(),
+  attnDropRate: presetValue<number>(),
+  dropPathRate: presetValue<number>(),
+} satisfies CSWinConfig);
 
-const OPTION_KEYS = new Set([
-  'numClasses',
-  'imgSize',
-  'inChannels',
-  'dropRate',
-  'dropPathRate',
-  'embedDim',
-  'depths',
-  'numHeads',
-  'splitSize',
-  'mlpRatio',
-  'qkvBias',
-  'qkScale',
-  'attnDropRate',
-]);
+export type CSWinOptions = OptionsOf<typeof CSWIN_OPTIONS.defaults>;
 
-/** A preset's configuration with options applied; unknown options are an error naming them. */
+/** A preset's configuration with options applied; an unknown option is an error naming it. */
 export function configWithOptions(preset: CSWinPreset, options: CSWinOptions = {}): CSWinConfig {
-  const unknown = Object.keys(options).filter((k) => !OPTION_KEYS.has(k));
-  if (unknown.length) {
-    throw new Error(
-      `${preset.name}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (accepted: ${[...OPTION_KEYS].join(', ')})`,
-    );
-  }
-  const set = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  return { ...preset.config, ...set } as CSWinConfig;
+  return CSWIN_OPTIONS.resolve([preset.config, options], preset.name);
 }
 
 interface Variant {

@@ -149,16 +149,43 @@ function validateStemConfig({ kernels, strides, dims }: ConvStemConfig): void {
   });
 }
 
+/** A VisionTransformer `embedLayer`: builds the stem and counts it without building it. */
+export interface ConvStemLayer {
+  (imgSize: [number, number], inChannels: number, embedDim: number): ConvStem;
+  cost(imgSize: [number, number], inChannels: number, embedDim: number): { cost: Cost; grid: [number, number] };
+}
+
+function stemLayer(configFor: (embedDim: number) => ConvStemConfig): ConvStemLayer {
+  const create = (_imgSize: [number, number], inChannels: number, embedDim: number) => new ConvStem(inChannels, configFor(embedDim));
+  const cost = ([h, w]: [number, number], inChannels: number, embedDim: number) => {
+    const config = configFor(embedDim);
+    return { cost: ConvStem.cost(inChannels, config, h, w), grid: convStemGrid(config, h, w) };
+  };
+  return Object.assign(create, { cost });
+}
+
 /**
- * An `embedLayer` factory for a ViT built elsewhere (e.g. @vitkit/vit's
+ * The `embedLayer` of a stem given in full, as pycls gives it: its last dim
+ * is the token width, so it must equal the ViT's embedDim.
+ */
+export function convStemLayer(config: ConvStemConfig): ConvStemLayer {
+  validateStemConfig(config);
+  return stemLayer((embedDim) => {
+    const last = config.dims[config.dims.length - 1];
+    if (last !== embedDim) throw new Error(`ConvStem: the stem ends at ${last} channels, but the model's embedDim is ${embedDim}`);
+    return config;
+  });
+}
+
+/**
+ * An `embedLayer` for a ViT built elsewhere (e.g. @vitkit/vit's
  * VisionTransformer): the given 3x3 layers, then the 1x1 convolution with bias
  * to whatever width the ViT asks for, as in the paper's ViTC stems.
  */
-export function convStemEmbedLayer(layers: ConvStemConfig): (imgSize: [number, number], inChannels: number, embedDim: number) => ConvStem {
-  return (_imgSize, inChannels, embedDim) =>
-    new ConvStem(inChannels, {
-      kernels: [...layers.kernels, 1],
-      strides: [...layers.strides, 1],
-      dims: [...layers.dims, embedDim],
-    });
+export function convStemEmbedLayer(layers: ConvStemConfig): ConvStemLayer {
+  return stemLayer((embedDim) => ({
+    kernels: [...layers.kernels, 1],
+    strides: [...layers.strides, 1],
+    dims: [...layers.dims, embedDim],
+  }));
 }

@@ -3,7 +3,8 @@
 // fewer, so the stem's cost takes the place of that block), as pycls' configs
 // spell them, and a micro model for 32x32 experiments.
 import { IMAGENET_MEAN, IMAGENET_STD, INCEPTION_MEAN, INCEPTION_STD, type ModelDefaults, type ReferenceFigures } from '@vitkit/core';
-import type { StemSpec, StemViTOptions } from './stem-vision-transformer.js';
+import type { ConvStemConfig } from './conv-stem.js';
+import type { HybridStemOptions } from './pycls-vit.js';
 
 export const PAPER = 'Xiao et al. 2021, Early Convolutions Help Transformers See Better, https://arxiv.org/abs/2106.14881';
 export const IMPLEMENTATION = 'pycls.models.vit.ViT (facebookresearch/pycls)';
@@ -11,7 +12,7 @@ export const IMPLEMENTATION = 'pycls.models.vit.ViT (facebookresearch/pycls)';
 export interface Preset {
   name: string;
   /** The architecture at the default input size and class count. */
-  config: StemViTOptions;
+  config: HybridStemOptions;
   defaults: ModelDefaults;
 }
 
@@ -34,17 +35,15 @@ const WIDTHS: Record<string, Width> = {
 // The paper's conv stems: 3x3 convolutions (stride 2 doubles the channels,
 // stride 1 keeps them), then a 1x1 convolution to the model width. The small
 // models use four stride-2 convolutions; 18GF and 36GF interleave stride-1 ones.
-const CONV_STEMS: Record<string, (width: number) => StemSpec> = {
-  '1gf': (w) => ({ type: 'conv', kernels: [3, 3, 3, 3, 1], strides: [2, 2, 2, 2, 1], dims: [24, 48, 96, 192, w] }),
-  '4gf': (w) => ({ type: 'conv', kernels: [3, 3, 3, 3, 1], strides: [2, 2, 2, 2, 1], dims: [48, 96, 192, 384, w] }),
+const CONV_STEMS: Record<string, (width: number) => ConvStemConfig> = {
+  '1gf': (w) => ({ kernels: [3, 3, 3, 3, 1], strides: [2, 2, 2, 2, 1], dims: [24, 48, 96, 192, w] }),
+  '4gf': (w) => ({ kernels: [3, 3, 3, 3, 1], strides: [2, 2, 2, 2, 1], dims: [48, 96, 192, 384, w] }),
   '18gf': (w) => ({
-    type: 'conv',
     kernels: [3, 3, 3, 3, 3, 3, 1],
     strides: [2, 2, 1, 2, 1, 2, 1],
     dims: [64, 128, 128, 256, 256, 512, w],
   }),
   '36gf': (w) => ({
-    type: 'conv',
     kernels: [3, 3, 3, 3, 3, 3, 1],
     strides: [2, 2, 1, 2, 1, 2, 1],
     dims: [64, 128, 128, 256, 256, 512, w],
@@ -99,7 +98,14 @@ function imagenetDefaults(name: string): ModelDefaults {
 function paperPresets(): Preset[] {
   const out: Preset[] = [];
   for (const [size, w] of Object.entries(WIDTHS)) {
-    const common = { imgSize: 224, inChannels: 3, numClasses: 1000, embedDim: w.embedDim, numHeads: w.numHeads, mlpHidden: w.mlpHidden };
+    const common = {
+      imgSize: 224,
+      inChannels: 3,
+      numClasses: 1000,
+      embedDim: w.embedDim,
+      numHeads: w.numHeads,
+      mlpHidden: w.mlpHidden,
+    };
     out.push({
       name: `vitc_${size}`,
       config: { ...common, depth: w.depth - 1, stem: CONV_STEMS[size]!(w.embedDim) },
@@ -107,7 +113,7 @@ function paperPresets(): Preset[] {
     });
     out.push({
       name: `vitp_${size}`,
-      config: { ...common, depth: w.depth, stem: { type: 'patchify', patchSize: 16 } },
+      config: { ...common, depth: w.depth, patchSize: 16 },
       defaults: imagenetDefaults(`vitp_${size}`),
     });
   }
@@ -134,8 +140,8 @@ const MICRO: Preset = {
     numHeads: 2,
     mlpHidden: 256,
     depth: 2,
-    stem: { type: 'conv', kernels: [3, 3, 3, 1], strides: [2, 2, 1, 1], dims: [32, 64, 64, 64] },
-    // Started as vit_micro_32 (position embedding at std 1, mimetic attention), for short runs from scratch.
+    stem: { kernels: [3, 3, 3, 1], strides: [2, 2, 1, 1], dims: [32, 64, 64, 64] },
+    // As vit_micro_32 (position embedding at std 1, mimetic attention), for short runs from scratch.
     posEmbedInitStd: 1,
     attentionInit: 'mimetic',
   },

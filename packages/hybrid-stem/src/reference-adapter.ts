@@ -1,11 +1,13 @@
-// The bridge to pycls (facebookresearch/pycls, pycls/models/vit.py): builds a
-// StemViT from the `params` dict pycls' ViT takes, renames pycls checkpoints,
+// The bridge to pycls (facebookresearch/pycls, pycls/models/vit.py): builds the
+// VisionTransformer that the `params` dict pycls' ViT takes describes, renames pycls checkpoints,
 // and lays the intermediates out as pycls' sub-modules emit them (tokens
 // sequence-first [N, B, C], the stem's map NCHW).
 import * as tf from '@tensorflow/tfjs-core';
 import { type ImageClassifier, type ReferenceAdapter, type StateDict, squarePositionEmbeddings } from '@vitkit/core';
 import { fromPyclsStateDict } from './pycls-checkpoint.js';
-import { type StemSpec, StemViT } from './stem-vision-transformer.js';
+import { VisionTransformer } from '@vitkit/vit';
+import type { ConvStemConfig } from './conv-stem.js';
+import { createPyclsViT, PYCLS_CLASSIFIERS, PYCLS_LN_EPS } from './pycls-vit.js';
 
 const KNOWN = [
   'image_size',
@@ -39,7 +41,7 @@ function intList(args: Record<string, unknown>, key: string): number[] {
 }
 
 /** The model pycls' `ViT(params)` builds, with pycls' own checks (check_params). */
-export function fromPyclsParams(args: Record<string, unknown>): StemViT {
+export function fromPyclsParams(args: Record<string, unknown>): VisionTransformer {
   const unknown = Object.keys(args).filter((k) => !(KNOWN as readonly string[]).includes(k));
   if (unknown.length) {
     throw new Error(
@@ -54,10 +56,10 @@ export function fromPyclsParams(args: Record<string, unknown>): StemViT {
   if (clsType !== 'token' && clsType !== 'pooled')
     throw new Error(`pycls ViT: 'cls_type' must be 'token' or 'pooled', got ${JSON.stringify(clsType)}`);
 
-  let stem: StemSpec;
+  let stem: ConvStemConfig | null = null;
   const stemType = args['stem_type'];
   if (stemType === 'patchify') {
-    stem = { type: 'patchify', patchSize };
+    stem = null;
   } else if (stemType === 'conv') {
     const kernels = intList(args, 'c_stem_kernels');
     const strides = intList(args, 'c_stem_strides');
@@ -74,20 +76,22 @@ export function fromPyclsParams(args: Record<string, unknown>): StemViT {
     const last = kernels.length - 1;
     // pycls builds every conv but the last with a 3x3 kernel whatever c_stem_kernels
     // says (ViTStemConv passes a literal 3); its checkpoints follow, so we do too.
-    stem = { type: 'conv', kernels: kernels.map((k, i) => (i < last ? 3 : k)), strides, dims };
+    stem = { kernels: kernels.map((k, i) => (i < last ? 3 : k)), strides, dims };
   } else {
     throw new Error(`pycls ViT: 'stem_type' must be 'patchify' or 'conv', got ${JSON.stringify(stemType)}`);
   }
-  return new StemViT({
+  return createPyclsViT({
+    ...PYCLS_CLASSIFIERS[clsType],
+    eps: PYCLS_LN_EPS,
     imgSize: imageSize,
     inChannels: 3,
     numClasses: int(args, 'num_classes'),
+    patchSize,
     stem,
     embedDim: hidden,
     depth: int(args, 'n_layers'),
     numHeads: int(args, 'n_heads'),
     mlpHidden: int(args, 'mlp_d'),
-    classifier: clsType,
   });
 }
 
@@ -101,19 +105,20 @@ export const pyclsReferenceAdapter: ReferenceAdapter = {
   // pycls' images and token grids are square; a class token leads the embedding unless the classifier pools.
   positionEmbeddings: (model) => squarePositionEmbeddings(model, 'cls_token' in model.stateShapes() ? 1 : 0),
   forwardWithIntermediates(model: ImageClassifier, x: tf.Tensor4D) {
-    if (!(model instanceof StemViT)) throw new Error('hybrid-stem adapter: the model is not a StemViT');
-    const stages = model.forwardStages(x);
+    if (!(model instanceof VisionTransformer)) throw new Error('hybrid-stem adapter: the model is not a VisionTransformer');
     const [gh, gw] = model.grid;
     const b = x.shape[0];
-    const intermediates: Record<string, tf.Tensor> = {
-      stem: tf.transpose(tf.reshape(stages.stem, [b, gh, gw, model.options.embedDim]), [0, 3, 1, 2]),
-      'encoder.ln': seqFirst(stages.norm),
-      head: stages.logits,
-      'head.head_fc': stages.logits,
-    };
-    stages.blocks.forEach((t, i) => {
-      intermediates[`encoder.block_${i}`] = seqFirst(t);
-    });
-    return { logits: stages.logits, intermediates };
+    const intermediates: Record<string, tf.Tensor> = {};
+    const logits = model.forwardHead(
+      model.forwardFeatures(x, (name, t) => {
+        const block = /^blocks\.(\d+)$/.exec(name);
+        if (name === 'patch_embed') intermediates['stem'] = tf.transpose(tf.reshape(t, [b, gh, gw, model.embedDim]), [0, 3, 1, 2]);
+        else if (block) intermediates[`encoder.block_${block[1]}`] = seqFirst(t);
+        else if (name === 'norm') intermediates['encoder.ln'] = seqFirst(t);
+      }),
+    );
+    intermediates['head'] = logits;
+    intermediates['head.head_fc'] = logits;
+    return { logits, intermediates };
   },
 };

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel, LayerNorm, Linear, poolTokens, prependToken, type TokenEmbedder, TransformerBlock, truncNormal } from '@vitkit/core';
 import { describe, expect, it } from 'vitest';
-import { ConvStem, convStemEmbedLayer, convStemGrid, type StemViT } from '../src/index.js';
+import { ConvStem, convStemEmbedLayer, convStemGrid } from '../src/index.js';
 
 const stemConfig = { kernels: [3, 3, 1], strides: [2, 2, 1], dims: [16, 32, 48] };
 
@@ -51,6 +51,7 @@ describe('ConvStem as a TokenEmbedder', () => {
     expect(stem.config).toEqual({ kernels: [3, 3, 1], strides: [2, 2, 1], dims: [16, 32, 40] });
     expect(stem.stateShapes()['cstem0_conv.weight']).toEqual([16, 1, 3, 3]);
     expect(stem.gridSize(32, 32)).toEqual([8, 8]);
+    expect(make.cost([32, 32], 1, 40)).toEqual({ cost: stem.embedCost(32, 32), grid: [8, 8] });
     stem.dispose();
   });
 
@@ -80,9 +81,9 @@ describe('ConvStem as a TokenEmbedder', () => {
 
   it('a ViTC refuses an input size its stem or position embedding does not fit', () => {
     expect(() => createModel('vitc_1gf', { imgSize: 40 })).toThrow(/40x40 image does not fit .*total stride 16/);
-    const model = createModel('vitc_micro_32') as StemViT;
+    const model = createModel('vitc_micro_32');
     const x = tf.zeros([1, 64, 64, 3]);
-    expect(() => model.forward(x)).toThrow(/a 64x64 image gives a 16x16 token grid, but the position embedding is for 8x8/);
+    expect(() => model.forward(x)).toThrow(/a 64x64 image gives a 16x16 token grid, but the position embedding covers 8x8/);
     tf.dispose(x);
     model.dispose();
   });

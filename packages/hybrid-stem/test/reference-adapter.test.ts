@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getReferenceAdapter } from '@vitkit/core';
 import { describe, expect, it } from 'vitest';
-import { fromPyclsParams, StemViT } from '../src/index.js';
+import { fromPyclsParams } from '../src/index.js';
 
 const conv = {
   image_size: 32,
@@ -55,9 +55,10 @@ describe('pycls reference adapter', () => {
 
   it("supports cls_type 'pooled' (no class token, head on the mean token)", () => {
     const model = fromPyclsParams({ ...conv, cls_type: 'pooled' });
-    expect(model.cls_token).toBeNull();
+    expect(model.clsToken).toBeNull();
+    expect(model.config).toMatchObject({ classToken: false, globalPool: 'avg', fcNorm: false });
     expect(model.stateShapes()['pos_embed']).toEqual([1, 64, 64]);
-    expect(model.numParams()).toBe(StemViT.cost(model.options).params);
+    expect(model.numParams()).toBe(model.complexity().params);
     model.dispose();
   });
 

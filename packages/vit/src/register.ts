@@ -3,44 +3,23 @@
 import { type CreateOptions, registerModel, registerReferenceAdapter } from '@vitkit/core';
 import { VIT_PRESETS, type VitPreset } from './presets.js';
 import { vitReferenceAdapter } from './reference-adapter.js';
-import { VisionTransformer, type VisionTransformerOptions } from './vision-transformer.js';
+import { VIT_OPTIONS, VisionTransformer, type VisionTransformerOptions } from './vision-transformer.js';
 
-const OPTION_NAMES: ReadonlySet<string> = new Set<keyof VisionTransformerOptions>([
-  'imgSize',
-  'patchSize',
-  'inChannels',
-  'numClasses',
-  'globalPool',
-  'embedDim',
-  'depth',
-  'numHeads',
-  'mlpRatio',
-  'qkvBias',
-  'classToken',
-  'noEmbedClass',
-  'fcNorm',
-  'representationSize',
-  'dropRate',
-  'attnDropRate',
-  'dropPathRate',
-  'eps',
-  'embedLayer',
-]);
-
-/** The preset's architecture with the caller's overrides; an unknown option is an error, not a silent no-op. */
+/**
+ * The preset's architecture with the caller's overrides. The accepted names
+ * are VisionTransformer's own (VIT_OPTIONS); an unknown one is an error, and
+ * an option set to undefined keeps the preset's value.
+ */
 export function presetOptions(preset: VitPreset, options: CreateOptions = {}): VisionTransformerOptions {
-  const unknown = Object.keys(options).filter((k) => !OPTION_NAMES.has(k));
-  if (unknown.length) {
-    throw new Error(`${preset.name}: unknown option(s) ${unknown.join(', ')} (VisionTransformer accepts ${[...OPTION_NAMES].join(', ')})`);
-  }
-  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  return { numClasses: preset.defaults.numClasses, inChannels: preset.defaults.inChannels, ...preset.architecture, ...defined };
+  const { numClasses, inChannels } = preset.defaults;
+  return VIT_OPTIONS.resolve([{ numClasses, inChannels }, preset.architecture, options], preset.name);
 }
 
 for (const preset of VIT_PRESETS) {
   registerModel({
     name: preset.name,
     defaults: preset.defaults,
+    options: VIT_OPTIONS,
     create: (options) => new VisionTransformer(presetOptions(preset, options)),
     cost: (options) => VisionTransformer.cost(presetOptions(preset, options)),
   });

@@ -7,8 +7,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   type Cost,
   Dropout,
+  declareOptions,
   type GlobalPool,
   Identity,
+  type IntermediateRecorder,
+  type IntermediatesOptions,
+  type IntermediatesResult,
   ImageClassifier,
   initRng,
   mimeticInit,
@@ -16,6 +20,7 @@ import {
   LayerNorm,
   Linear,
   ModuleList,
+  type OptionsOf,
   PatchEmbed,
   patchGrid,
   ShiftedPatchEmbed,
@@ -24,6 +29,7 @@ import {
   prependToken,
   repeatCost,
   sumCosts,
+  takeIndices,
   type TokenEmbedder,
   TransformerBlock,
   truncNormal,
@@ -38,121 +44,136 @@ import {
  * Builds the token embedder in front of the transformer (default: timm's
  * PatchEmbed). A convolutional stem from @vitkit/hybrid-stem plugs in here.
  */
-export type EmbedLayerFactory = (imgSize: [number, number], inChannels: number, embedDim: number) => TokenEmbedder;
+export interface EmbedLayerFactory {
+  (imgSize: [number, number], inChannels: number, embedDim: number): TokenEmbedder;
+  /**
+   * The embedder's cost and token grid for an imgSize image, without building
+   * it: `VisionTransformer.cost` (the registry's static count) needs it for a
+   * model with this embedder.
+   */
+  cost?(imgSize: [number, number], inChannels: number, embedDim: number): EmbedCost;
+}
 
-export interface VisionTransformerOptions {
+/** What an embedder costs and the token grid it gives. */
+export interface EmbedCost {
+  cost: Cost;
+  grid: [number, number];
+}
+
+/**
+ * Every option of VisionTransformer with its default (timm's: ViT-B/16 at
+ * 224); `createModel` accepts exactly these names for the vit family.
+ */
+export const VIT_OPTIONS = declareOptions('VisionTransformer', {
   /** Input resolution the position embedding is built for (default 224). */
-  imgSize?: number | [number, number];
+  imgSize: 224 as number | [number, number],
   /** Side of a square patch (default 16); unused when `embedLayer` is given. */
-  patchSize?: number;
-  inChannels?: number;
+  patchSize: 16,
+  inChannels: 3,
   /** Classes of the head; 0 leaves no head and `forward` returns the pooled features. */
-  numClasses?: number;
-  /** 'token': the class token; 'avg': mean of the patch tokens (default 'token'). */
-  globalPool?: GlobalPool;
-  embedDim?: number;
-  depth?: number;
-  numHeads?: number;
-  mlpRatio?: number;
-  qkvBias?: boolean;
+  numClasses: 1000,
+  /** 'token': the class token; 'avg': mean of the tokens after the class token (default 'token'). */
+  globalPool: 'token' as GlobalPool,
+  embedDim: 768,
+  depth: 12,
+  numHeads: 12,
+  /** MLP hidden width as a multiple of embedDim (timm). */
+  mlpRatio: 4,
+  /** MLP hidden width as an absolute size (pycls' mlp_d); wins over mlpRatio when set. */
+  mlpHidden: null as number | null,
+  qkvBias: true,
   /** Prepend a learned class token (default true; 'token' pooling needs it). */
-  classToken?: boolean;
+  classToken: true,
   /** Position embedding covers only the patches and is added before the class token is prepended (DeiT III, big_vision). */
-  noEmbedClass?: boolean;
+  noEmbedClass: false,
   /**
    * Normalise the pooled vector (`fc_norm`) instead of all tokens (`norm`).
    * null (the default) follows timm: on for 'avg' pooling, off for 'token'.
+   * pycls' mean-token classifier ('pooled') is `classToken: false,
+   * globalPool: 'avg', fcNorm: false`: the final norm on every token, then their mean.
    */
-  fcNorm?: boolean | null;
+  fcNorm: null as boolean | null,
   /** Representation layer (Linear + tanh, `pre_logits.fc`) of this size before the head, as the original in21k ViTs. */
-  representationSize?: number | null;
+  representationSize: null as number | null,
   /** Dropout after the position embedding and inside every block (attention projection, MLP). */
-  dropRate?: number;
-  attnDropRate?: number;
+  dropRate: 0,
+  attnDropRate: 0,
   /** Stochastic depth, rising linearly from 0 in the first block to this rate in the last. */
-  dropPathRate?: number;
-  /** LayerNorm epsilon (timm: 1e-6). */
-  eps?: number;
+  dropPathRate: 0,
+  /** LayerNorm epsilon (timm: 1e-6; pycls: 1e-5). */
+  eps: 1e-6,
   /**
    * Standard deviation of the position embedding's initial values (truncated normal;
    * default 0.02, as timm). The micro models start it near the scale of the
    * patch tokens so positions are told apart from the first step: on short runs
    * (one MNIST epoch) that is what a small ViT learns slowest.
    */
-  posEmbedInitStd?: number;
+  posEmbedInitStd: 0.02,
   /**
    * Attention weights' initial values: 'reference' (timm's truncated normal, std 0.02) or
    * 'mimetic' (q/k and v/proj near plus and minus identity; see core's mimeticInit).
    */
-  attentionInit?: 'reference' | 'mimetic';
+  attentionInit: 'reference' as 'reference' | 'mimetic',
   /**
    * Shifted patch tokens (core's ShiftedPatchEmbed: each patch with its four
    * half-patch diagonal shifts, LayerNorm, linear) instead of the patchify
    * convolution (default false). Same patch grid; used by vit_micro_32.
    */
-  shiftedPatches?: boolean;
+  shiftedPatches: false,
   /** Locality self-attention in every block (core's AttentionOptions.locality; default false). */
-  localityAttention?: boolean;
-  embedLayer?: EmbedLayerFactory;
-}
+  localityAttention: false,
+  /** Another token embedder in place of the patchify convolution (a conv stem: ViTC). */
+  embedLayer: null as EmbedLayerFactory | null,
+});
 
-/** Every option resolved to its value (timm's defaults: ViT-B/16 at 224). */
-export type VisionTransformerConfig = Required<
-  Omit<VisionTransformerOptions, 'imgSize' | 'embedLayer' | 'fcNorm' | 'representationSize'>
-> & {
+export type VisionTransformerOptions = OptionsOf<typeof VIT_OPTIONS.defaults>;
+
+/** Every option resolved to its value. */
+export type VisionTransformerConfig = Omit<typeof VIT_OPTIONS.defaults, 'imgSize' | 'embedLayer' | 'fcNorm'> & {
   imgSize: [number, number];
   fcNorm: boolean;
-  representationSize: number | null;
 };
 
 export function resolveConfig(options: VisionTransformerOptions = {}): VisionTransformerConfig {
-  const imgSize = options.imgSize ?? 224;
-  const globalPool = options.globalPool ?? 'token';
-  const classToken = options.classToken ?? true;
+  const { imgSize, embedLayer: _, ...o } = VIT_OPTIONS.resolve([options]);
   const config: VisionTransformerConfig = {
+    ...o,
     imgSize: typeof imgSize === 'number' ? [imgSize, imgSize] : [imgSize[0], imgSize[1]],
-    patchSize: options.patchSize ?? 16,
-    inChannels: options.inChannels ?? 3,
-    numClasses: options.numClasses ?? 1000,
-    globalPool,
-    embedDim: options.embedDim ?? 768,
-    depth: options.depth ?? 12,
-    numHeads: options.numHeads ?? 12,
-    mlpRatio: options.mlpRatio ?? 4,
-    qkvBias: options.qkvBias ?? true,
-    classToken,
-    noEmbedClass: options.noEmbedClass ?? false,
-    fcNorm: options.fcNorm ?? globalPool === 'avg',
-    representationSize: options.representationSize || null,
-    dropRate: options.dropRate ?? 0,
-    attnDropRate: options.attnDropRate ?? 0,
-    dropPathRate: options.dropPathRate ?? 0,
-    eps: options.eps ?? 1e-6,
-    posEmbedInitStd: options.posEmbedInitStd ?? 0.02,
-    attentionInit: options.attentionInit ?? 'reference',
-    shiftedPatches: options.shiftedPatches ?? false,
-    localityAttention: options.localityAttention ?? false,
+    fcNorm: o.fcNorm ?? o.globalPool === 'avg',
+    representationSize: o.representationSize || null,
   };
-  if (globalPool !== 'token' && globalPool !== 'avg')
-    throw new Error(`VisionTransformer: globalPool must be 'token' or 'avg' (got '${globalPool}')`);
-  if (globalPool === 'token' && !classToken) throw new Error("VisionTransformer: globalPool 'token' needs classToken: true");
+  if (config.globalPool !== 'token' && config.globalPool !== 'avg')
+    throw new Error(`VisionTransformer: globalPool must be 'token' or 'avg' (got '${config.globalPool}')`);
+  if (config.globalPool === 'token' && !config.classToken) throw new Error("VisionTransformer: globalPool 'token' needs classToken: true");
+  if (config.mlpHidden !== null && !(Number.isInteger(config.mlpHidden) && config.mlpHidden > 0))
+    throw new Error(`VisionTransformer: mlpHidden must be a positive whole number or null (got ${config.mlpHidden})`);
   if (config.embedDim % config.numHeads !== 0) {
     throw new Error(`VisionTransformer: embedDim ${config.embedDim} is not divisible by numHeads ${config.numHeads}`);
   }
   return config;
 }
 
-/** The token grid and embedding cost of the built-in embedders (patchify, or shifted patch tokens). */
-function patchEmbedding(c: VisionTransformerConfig): { cost: Cost; grid: [number, number] } {
+/** The MLP width of every block: the absolute width when given, else the ratio's. */
+function blockMlp(c: VisionTransformerConfig): { mlpRatio: number; mlpHidden?: number } {
+  return c.mlpHidden === null ? { mlpRatio: c.mlpRatio } : { mlpRatio: c.mlpRatio, mlpHidden: c.mlpHidden };
+}
+
+/** The token grid and embedding cost of the model's embedder, from the configuration alone. */
+function staticEmbedCost(c: VisionTransformerConfig, embedLayer: EmbedLayerFactory | null): EmbedCost {
+  if (embedLayer) {
+    if (!embedLayer.cost) {
+      throw new Error(
+        'VisionTransformer.cost: the embedLayer factory has no static cost(); give it one, or count a built model with complexity()',
+      );
+    }
+    return embedLayer.cost(c.imgSize, c.inChannels, c.embedDim);
+  }
   const [h, w] = c.imgSize;
   return {
     cost: (c.shiftedPatches ? ShiftedPatchEmbed : PatchEmbed).cost(c.patchSize, c.inChannels, c.embedDim, h, w),
     grid: patchGrid(c.patchSize, h, w),
   };
 }
-
-/** Receives intermediate outputs keyed like timm's sub-modules (parity checks). */
-export type IntermediateRecorder = (name: string, t: tf.Tensor) => void;
 
 export class VisionTransformer extends ImageClassifier implements BlockTransformer, AttentionExplainer {
   readonly config: VisionTransformerConfig;
@@ -182,8 +203,9 @@ export class VisionTransformer extends ImageClassifier implements BlockTransform
     this.embedDim = c.embedDim;
     this.numPrefixTokens = c.classToken ? 1 : 0;
 
-    const embedder = options.embedLayer
-      ? options.embedLayer(c.imgSize, c.inChannels, c.embedDim)
+    const embedLayer = options.embedLayer ?? null;
+    const embedder = embedLayer
+      ? embedLayer(c.imgSize, c.inChannels, c.embedDim)
       : c.shiftedPatches
         ? new ShiftedPatchEmbed(c.patchSize, c.inChannels, c.embedDim)
         : new PatchEmbed(c.patchSize, c.inChannels, c.embedDim);
@@ -208,7 +230,7 @@ export class VisionTransformer extends ImageClassifier implements BlockTransform
       blocks.push(
         new TransformerBlock(c.embedDim, {
           numHeads: c.numHeads,
-          mlpRatio: c.mlpRatio,
+          ...blockMlp(c),
           qkvBias: c.qkvBias,
           drop: c.dropRate,
           attnDrop: c.attnDropRate,
@@ -316,6 +338,22 @@ export class VisionTransformer extends ImageClassifier implements BlockTransform
     return this.forwardHead(this.forwardFeatures(x));
   }
 
+  /**
+   * The final features (as `forwardFeatures`) and the chosen blocks' outputs,
+   * all tokens [B, prefix + gh*gw, C]; with `norm` the final norm is applied
+   * to each block's output (an identity when the model normalises the pooled
+   * vector instead, as timm). Call inside tf.tidy.
+   */
+  forwardIntermediates(x: tf.Tensor, options: IntermediatesOptions = {}): IntermediatesResult {
+    const wanted = new Set(takeIndices(this.blocks.items.length, options.indices, 'VisionTransformer.forwardIntermediates'));
+    const intermediates: tf.Tensor[] = [];
+    const features = this.forwardFeatures(x, (name, t) => {
+      const block = /^blocks\.(\d+)$/.exec(name);
+      if (block && wanted.has(Number(block[1]))) intermediates.push(options.norm ? this.norm.forward(t) : t);
+    });
+    return { features, intermediates };
+  }
+
   /** Per-head class-token maps of one block, or the rollout through all of them (`vitkit attention`). */
   explainAttention(x: tf.Tensor4D, options: AttentionMapOptions): { logits: tf.Tensor; groups: AttentionMapGroup[] } {
     return explainBlockAttention(this, x, options);
@@ -331,12 +369,13 @@ export class VisionTransformer extends ImageClassifier implements BlockTransform
 
   /**
    * Parameters and MACs from the configuration alone (no weights allocated).
-   * `embedding` gives the cost and token grid of a custom embed layer; the
-   * default is timm's patchify convolution.
+   * `embedding` gives the cost and token grid of the embedder; by default they
+   * come from the options: the embedLayer's static cost(), else the patchify
+   * (or shifted patch) embedding's.
    */
-  static cost(options: VisionTransformerOptions = {}, embedding?: { cost: Cost; grid: [number, number] }): Cost {
+  static cost(options: VisionTransformerOptions = {}, embedding?: EmbedCost): Cost {
     const c = resolveConfig(options);
-    const { cost: embedCost, grid } = embedding ?? patchEmbedding(c);
+    const { cost: embedCost, grid } = embedding ?? staticEmbedCost(c, options.embedLayer ?? null);
     const patches = grid[0] * grid[1];
     const prefix = c.classToken ? 1 : 0;
     const tokens = patches + prefix;
@@ -345,7 +384,7 @@ export class VisionTransformer extends ImageClassifier implements BlockTransform
     return sumCosts(
       embedCost,
       { params: prefix * d + (c.noEmbedClass ? patches : tokens) * d, macs: 0 },
-      repeatCost(TransformerBlock.cost(d, tokens, { mlpRatio: c.mlpRatio, qkvBias: c.qkvBias, locality: c.localityAttention }), c.depth),
+      repeatCost(TransformerBlock.cost(d, tokens, { ...blockMlp(c), qkvBias: c.qkvBias, locality: c.localityAttention }), c.depth),
       LayerNorm.cost(d),
       c.representationSize ? PreLogits.cost(d, c.representationSize) : { params: 0, macs: 0 },
       c.numClasses > 0 ? Linear.cost(headIn, c.numClasses, 1) : { params: 0, macs: 0 },

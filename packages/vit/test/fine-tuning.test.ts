@@ -125,6 +125,21 @@ describe('custom embed layer (a convolutional stem in front)', () => {
     model.dispose();
   });
 
+  it("counts a model with a custom embed layer statically from the layer's own cost(), and refuses to guess without one", () => {
+    const patch8 = Object.assign((_s: [number, number], c: number, d: number) => new PatchEmbed(8, c, d), {
+      cost: ([h, w]: [number, number], c: number, d: number) => ({
+        cost: PatchEmbed.cost(8, c, d, h, w),
+        grid: [h / 8, w / 8] as [number, number],
+      }),
+    });
+    const model = new VisionTransformer({ ...tiny, imgSize: 32, embedLayer: patch8 });
+    expect(VisionTransformer.cost({ ...tiny, imgSize: 32, embedLayer: patch8 })).toEqual(model.complexity());
+    model.dispose();
+    expect(() => VisionTransformer.cost({ ...tiny, embedLayer: (_s, c, d) => new PatchEmbed(8, c, d) })).toThrow(
+      /VisionTransformer.cost: the embedLayer factory has no static cost\(\)/,
+    );
+  });
+
   it('refuses an embed layer whose grid or width does not match', () => {
     const bad = new VisionTransformer({ ...tiny, embedLayer: (_s, c, d) => new MisreportingEmbed(4, c, d) });
     expect(bad.grid).toEqual([2, 4]);

@@ -111,7 +111,20 @@ describe('registered ViT/DeiT models', () => {
     }
   });
 
-  it('rejects an unknown create option', () => {
-    expect(() => createModel('vit_micro_32', { dept: 2 })).toThrow(/unknown option\(s\) dept/);
+  it("rejects an unknown create option, suggesting the nearest of VisionTransformer's own", () => {
+    expect(() => createModel('vit_micro_32', { dept: 2 })).toThrow(
+      /^vit_micro_32: unknown option 'dept' \(did you mean 'depth'\?\); accepted: imgSize, patchSize, .*, shiftedPatches, localityAttention, embedLayer$/,
+    );
+  });
+
+  it('accepts every VisionTransformer option, undefined meaning the preset value', () => {
+    const model = createModel('vit_tiny_patch16_224', { imgSize: 32, depth: 1, shiftedPatches: true, localityAttention: true });
+    try {
+      expect(model.namedParameters().some(([name]) => name === 'patch_embed.norm.weight')).toBe(true);
+    } finally {
+      model.dispose();
+    }
+    const entry = getModelEntry('vit_tiny_patch16_224');
+    expect(entry.cost({ depth: undefined, embedDim: undefined })).toEqual(entry.cost());
   });
 });
