@@ -65,8 +65,8 @@ describe('VisionTransformer.forwardIntermediates', () => {
   it.each([
     [{ indices: 5 }, /indices 5 must be a whole number from 1 to 4/],
     [{ indices: 0 }, /indices 0 must be a whole number from 1 to 4/],
-    [{ indices: [4] }, /block index 4 is out of range for 4 blocks \(use 0\.\.3, or -4\.\.-1 from the end\)/],
-    [{ indices: [-5] }, /block index -5 is out of range/],
+    [{ indices: [4] }, /forwardIntermediates: index 4 is out of range for 4 blocks \(use 0\.\.3, or -4\.\.-1 from the end\)/],
+    [{ indices: [-5] }, /forwardIntermediates: index -5 is out of range for 4 blocks/],
     [{ indices: [] }, /indices must be a number or a non-empty array/],
   ])('refuses %o with a clear error', (options, message) => {
     expect(() => tf.tidy(() => model.forwardIntermediates(x, options).features as tf.Tensor)).toThrow(message);
