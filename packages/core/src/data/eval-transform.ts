@@ -93,8 +93,12 @@ export function evalResize(img: RawImage, cfg: Omit<EvalConfig, 'std'>): RawImag
     // timm's ResizeKeepRatio(longest=1): both sides divided by the larger ratio, Python-rounded.
     const ratio = Math.max(img.height / scale, img.width / scale);
     const resized = resizeImage(img, roundHalfEven(img.height / ratio), roundHalfEven(img.width / ratio), cfg.interpolation);
-    const fill = cfg.mean.map((m) => roundHalfEven(255 * m));
-    return centerCrop(resized, size, img.channels === fill.length ? fill : fill[0]!);
+    if (cfg.mean.length === 0) throw new Error("evalResize: crop mode 'border' pads with the mean colour, and no mean was given");
+    return centerCrop(
+      resized,
+      size,
+      cfg.mean.map((m) => roundHalfEven(255 * m)),
+    );
   }
   return centerCrop(resizeShorter(img, scale, cfg.interpolation), size);
 }

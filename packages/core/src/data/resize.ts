@@ -209,9 +209,9 @@ export function resamplePixels(
   if (!(Number.isInteger(outH) && Number.isInteger(outW) && outH > 0 && outW > 0)) {
     throw new Error(`resize: output size must be positive integers, got ${outH}x${outW}`);
   }
+  if (!INTERPOLATIONS.includes(mode)) throw new Error(`resize: unknown interpolation '${mode}' (expected ${INTERPOLATIONS.join(', ')})`);
   if (h === outH && w === outW) return src.slice();
   if (mode === 'nearest') return nearest(src, h, w, c, outH, outW);
-  if (!(mode in FILTERS)) throw new Error(`resize: unknown interpolation '${mode}' (expected ${INTERPOLATIONS.join(', ')})`);
   const ky = h === outH ? null : axisCoefficients(h, outH, mode);
   if (w === outW) return vertical(src, w * c, outH, ky!, 0);
   const kx = axisCoefficients(w, outW, mode);

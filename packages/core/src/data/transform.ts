@@ -86,6 +86,6 @@ export function trainTransform(datasetShape: [number, number, number] | null, mo
 export function evalTransform(datasetShape: [number, number, number] | null, model: ModelInput): ImageTransform {
   const geometry: ImageTransform = datasetShape
     ? fitToSize(datasetShape, model.imgSize, model.interpolation)
-    : (img) => evalResize(img, { ...model, cropMode: model.cropMode ?? 'center', mean: model.mean ?? [0, 0, 0] });
+    : (img) => evalResize(img, { ...model, cropMode: model.cropMode ?? 'center', mean: model.mean ?? [] });
   return compose(geometry, toChannels(model.inChannels));
 }
