@@ -2,14 +2,23 @@
 // images, PIL's decoding of them and timm's eval transform of them (see its
 // config.json). Decoding must be exact; each normalised value within one uint8
 // level of timm's, and at least 99% of them equal to 1e-6.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sharedDir } from '../../../test-utils/index.js';
-import { decodeEntry, type EvalConfig, hwcToChw, type Interpolation, preprocessImage, readSafetensorsHeader } from '../src/index.js';
-import { decodeImage } from '../src/node.js';
+import {
+  DataLoader,
+  decodeEntry,
+  type EvalConfig,
+  evalTransform,
+  hwcToChw,
+  type Interpolation,
+  preprocessImage,
+  readSafetensorsHeader,
+} from '../src/index.js';
+import { decodeImage, ImageFolder } from '../src/node.js';
 
 const dir = `${sharedDir}fixtures/preprocess`;
 interface FixtureCase {
@@ -63,6 +72,7 @@ describe("timm's eval transform (resize by crop_pct, centre crop, normalise)", (
       std: c.std,
     };
     let worstLevels = 0;
+    let worstAbs = 0;
     let exact = 0;
     let total = 0;
     for (const name of images) {
@@ -76,6 +86,7 @@ describe("timm's eval transform (resize by crop_pct, centre crop, normalise)", (
       for (let i = 0; i < got.length; i++) {
         const ch = Math.floor(i / (s * s));
         const d = Math.abs(got[i]! - ref.values[i]!);
+        worstAbs = Math.max(worstAbs, d);
         // One level of this channel is 1 / 255 / std in normalised units.
         imageWorst = Math.max(imageWorst, d * 255 * cfg.std[ch]!);
         if (d <= 1e-6) imageExact++;
@@ -90,7 +101,35 @@ describe("timm's eval transform (resize by crop_pct, centre crop, normalise)", (
       exact += imageExact;
       total += got.length;
     }
-    rows.push(`  ${caseName.padEnd(12)} worst ${worstLevels.toFixed(3)} levels, ${((100 * exact) / total).toFixed(4)}% exact`);
+    rows.push(
+      `  ${caseName.padEnd(12)} worst ${worstLevels.toFixed(3)} levels (max |diff| ${worstAbs.toExponential(2)}), ${((100 * exact) / total).toFixed(4)}% exact`,
+    );
+  });
+});
+
+describe('an image folder evaluated as timm evaluates it', () => {
+  const root = mkdtempSync(join(tmpdir(), 'vitkit-folder-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it("the DataLoader batches of evalTransform equal timm's tensors (deit224)", async () => {
+    mkdirSync(join(root, 'photos'));
+    for (const name of images) copyFileSync(`${dir}/images/${name}`, join(root, 'photos', name));
+    const ds = await ImageFolder.open(root);
+    const c = config.cases['deit224']!;
+    const s = c.input_size;
+    const loader = new DataLoader(ds, {
+      batchSize: ds.size,
+      imageShape: [s, s, 3],
+      mean: c.mean,
+      std: c.std,
+      transform: evalTransform(null, { imgSize: s, inChannels: 3, cropPct: c.crop_pct, interpolation: c.interpolation }),
+    });
+    const { value: batch } = await loader.batches(0).next();
+    for (const [i, file] of ds.files.entries()) {
+      const name = file.path.slice(file.path.lastIndexOf('/') + 1);
+      const got = hwcToChw(batch!.images.subarray(i * s * s * 3, (i + 1) * s * s * 3), s, s, 3);
+      expect(got, name).toEqual(expected(`${name}@deit224`).values);
+    }
   });
 });
 
