@@ -1,17 +1,12 @@
 // Datasets as the commands open them (train, eval): one split of a dataset
 // spec, and the evaluation batches a model sees.
-import { DataLoader, evalTransform, type ImageDataset, type ModelDefaults, type ModelInput, subset } from '@vitkit/core';
+import { DataLoader, evalConfigOf, evalTransform, type ImageDataset, type ModelDefaults, type ModelInput, subset } from '@vitkit/core';
 import { openDataset, parseDatasetSpec } from '@vitkit/core/node';
 import { InputError } from './args.js';
 
 /** The model's input as the data pipeline needs it, at `imgSize` (default the model's). */
 export function modelInput(defaults: ModelDefaults, imgSize?: number): ModelInput {
-  return {
-    imgSize: imgSize ?? defaults.imgSize,
-    inChannels: defaults.inChannels,
-    cropPct: defaults.cropPct,
-    interpolation: defaults.interpolation,
-  };
+  return { ...evalConfigOf(defaults, imgSize), inChannels: defaults.inChannels };
 }
 
 /** One split of a dataset spec, its first `limit` images when given; a bad spec or missing data is an input error. */

@@ -59,6 +59,7 @@ export * from './train/train-step.js';
 export * from './train/weight-decay.js';
 export * from './data/crop.js';
 export * from './data/dataset.js';
+export * from './data/eval-transform.js';
 export * from './data/flip.js';
 export * from './data/image.js';
 export * from './data/loader.js';

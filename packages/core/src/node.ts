@@ -8,6 +8,7 @@ export * from './node/fixtures.js';
 export * from './node/checkpoint.js';
 export * from './node/data/cifar.js';
 export * from './node/data/dataset-spec.js';
+export * from './node/data/decode-image.js';
 export * from './node/data/idx.js';
 export * from './node/data/image-folder.js';
 export * from './node/data/mnist.js';

@@ -3,6 +3,7 @@
 // the tests can build, count and check any model by name.
 import type { ImageClassifier } from './classifier.js';
 import type { Cost } from './complexity.js';
+import type { CropMode } from './data/eval-transform.js';
 import { nearestName } from './nearest-name.js';
 import type { DeclaredOptions } from './options.js';
 
@@ -30,6 +31,8 @@ export interface ModelDefaults {
   /** Center-crop fraction at evaluation, as timm's crop_pct. */
   cropPct: number;
   interpolation: 'bilinear' | 'bicubic';
+  /** timm's crop_mode at evaluation; absent means 'center'. */
+  cropMode?: CropMode;
   /** The implementation this model mirrors (parity and checkpoints). */
   implementation: string;
   paper: string;

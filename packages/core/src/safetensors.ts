@@ -5,9 +5,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { StateDict } from './module.js';
 
-export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'I64' | 'I32';
+export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'U8';
 
-const ITEM_SIZE: Record<SafetensorsDType, number> = { F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4 };
+const ITEM_SIZE: Record<SafetensorsDType, number> = { F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, U8: 1 };
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** A header larger than this is not a model checkpoint (timm's largest are a few hundred KiB). */
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
@@ -100,7 +100,7 @@ export function readSafetensorsHeader(bytes: Uint8Array, source = 'safetensors d
   return { entries, metadata, dataStart };
 }
 
-/** Decodes one entry to float32 (F32, F16, BF16) or int32 (I64, I32; values must fit). */
+/** Decodes one entry to float32 (F32, F16, BF16) or int32 (I64, I32, U8; values must fit). */
 export function decodeEntry(
   bytes: Uint8Array,
   header: SafetensorsHeader,
@@ -138,6 +138,8 @@ export function decodeEntry(
       for (let i = 0; i < n; i++) out[i] = view.getInt32(i * 4, true);
       return out;
     }
+    case 'U8':
+      return Int32Array.from(new Uint8Array(bytes.buffer, bytes.byteOffset + start, len));
     case 'I64': {
       const out = new Int32Array(n);
       for (let i = 0; i < n; i++) {

@@ -118,18 +118,20 @@ describe('safetensors round trip', () => {
     tf.dispose([t, back['t']!]);
   });
 
-  it('reads F16, BF16 and I64 written by hand (little-endian, as PyTorch writes them)', () => {
-    const data = new Uint8Array(2 + 2 + 8 + 8);
+  it('reads F16, BF16, I64 and U8 written by hand (little-endian, as PyTorch writes them)', () => {
+    const data = new Uint8Array(2 + 2 + 8 + 8 + 3);
     const view = new DataView(data.buffer);
     view.setUint16(0, 0x3c00, true); // F16 1.0
     view.setUint16(2, 0xc049, true); // BF16 -3.140625
     view.setBigInt64(4, -7n, true);
     view.setBigInt64(12, 123456789n, true);
+    data.set([0, 128, 255], 20); // U8, as image fixtures store pixels
     const bytes = craft(
       {
         h: { dtype: 'F16', shape: [1], data_offsets: [0, 2] },
         b: { dtype: 'BF16', shape: [1], data_offsets: [2, 4] },
         n: { dtype: 'I64', shape: [2], data_offsets: [4, 20] },
+        u: { dtype: 'U8', shape: [3], data_offsets: [20, 23] },
       },
       data,
     );
@@ -138,6 +140,8 @@ describe('safetensors round trip', () => {
     expect(sd['b']!.dataSync()[0]).toBe(-3.140625);
     expect(sd['n']!.dtype).toBe('int32');
     expect(Array.from(sd['n']!.dataSync())).toEqual([-7, 123456789]);
+    expect(sd['u']!.dtype).toBe('int32');
+    expect(Array.from(sd['u']!.dataSync())).toEqual([0, 128, 255]);
     tf.dispose(Object.values(sd));
   });
 });
@@ -253,7 +257,7 @@ describe('safetensors: malformed files get a SafetensorsError naming the file an
   });
 
   it('unknown or unsupported dtypes', () => {
-    for (const dtype of ['F64', 'U8', 'f32', 'constructor', 'toString', 42, null]) {
+    for (const dtype of ['F64', 'U16', 'f32', 'constructor', 'toString', 42, null]) {
       expectSafetensorsError(craft({ w: { dtype, shape: [1], data_offsets: [0, 4] } }, f32(1)), /unsupported dtype/);
     }
   });

@@ -1,13 +1,16 @@
-import type { ResizeMode } from '../ops/resize.js';
 import type { Rng } from '../random.js';
-import { newImage, type RawImage } from './image.js';
-import { resizeImage, resizeShorter } from './resize.js';
+import type { RawImage } from './image.js';
+import { type Interpolation, resizeImage } from './resize.js';
 
-/** The h x w window at (top, left); pixels outside the image are `fill`. */
-export function crop(img: RawImage, top: number, left: number, h: number, w: number, fill = 0): RawImage {
+/** The h x w window at (top, left), in the image's pixel type; pixels outside it are `fill` (one value, or one per channel). */
+export function crop(img: RawImage, top: number, left: number, h: number, w: number, fill: number | readonly number[] = 0): RawImage {
   const c = img.channels;
-  const out = newImage(h, w, c);
-  if (fill !== 0) out.data.fill(fill);
+  const data = img.data instanceof Uint8Array ? new Uint8Array(h * w * c) : new Float32Array(h * w * c);
+  const out: RawImage = { data, height: h, width: w, channels: c };
+  if (typeof fill !== 'number') {
+    if (fill.length !== c) throw new Error(`crop: ${fill.length} fill values for a ${c}-channel image`);
+    for (let p = 0; p < h * w; p++) for (let ch = 0; ch < c; ch++) data[p * c + ch] = fill[ch]!;
+  } else if (fill !== 0) data.fill(fill);
   for (let y = 0; y < h; y++) {
     const sy = top + y;
     if (sy < 0 || sy >= img.height) continue;
@@ -16,7 +19,7 @@ export function crop(img: RawImage, top: number, left: number, h: number, w: num
       if (sx < 0 || sx >= img.width) continue;
       const src = (sy * img.width + sx) * c;
       const dst = (y * w + x) * c;
-      for (let ch = 0; ch < c; ch++) out.data[dst + ch] = img.data[src + ch]!;
+      for (let ch = 0; ch < c; ch++) data[dst + ch] = img.data[src + ch]!;
     }
   }
   return out;
@@ -28,24 +31,25 @@ export function padImage(img: RawImage, pad: number, fill = 0): RawImage {
   return crop(img, -pad, -pad, img.height + 2 * pad, img.width + 2 * pad, fill);
 }
 
-/** The central size x size window (padded with zeros if the image is smaller). */
-export function centerCrop(img: RawImage, size: number): RawImage {
+/**
+ * The central size x size window as torchvision's CenterCrop and timm's
+ * CenterCropOrPad take it: an axis longer than `size` starts at
+ * round((n - size) / 2) (Python's round, halves to even); a shorter one is
+ * padded with `fill`, floor((size - n) / 2) pixels before it.
+ */
+export function centerCrop(img: RawImage, size: number, fill: number | readonly number[] = 0): RawImage {
   if (img.height === size && img.width === size) return img;
-  return crop(img, roundHalfEven((img.height - size) / 2), roundHalfEven((img.width - size) / 2), size, size);
+  return crop(img, centerOffset(img.height, size), centerOffset(img.width, size), size, size, fill);
+}
+
+function centerOffset(n: number, size: number): number {
+  return n >= size ? roundHalfEven((n - size) / 2) : -Math.floor((size - n) / 2);
 }
 
 /** Python's round(), which torchvision's center_crop uses: halves go to the even neighbour. */
-function roundHalfEven(x: number): number {
+export function roundHalfEven(x: number): number {
   const r = Math.round(x);
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-/**
- * timm's evaluation transform: resize the shorter side to size / cropPct,
- * then take the central size x size crop.
- */
-export function resizeCenterCrop(img: RawImage, size: number, cropPct: number, mode: ResizeMode): RawImage {
-  return centerCrop(resizeShorter(img, Math.floor(size / cropPct), mode), size);
 }
 
 /** A random crop of size x size after zero-padding by `pad` (the CIFAR recipe). */
@@ -60,7 +64,7 @@ export interface RandomResizedCropOptions {
   scale?: [number, number];
   /** Range of the crop's aspect ratio, sampled log-uniformly (3/4..4/3). */
   ratio?: [number, number];
-  mode?: ResizeMode;
+  mode?: Interpolation;
 }
 
 /** torchvision's RandomResizedCrop: ten tries at a random box, else the central crop of a legal ratio. */

@@ -13,7 +13,12 @@ export function greyToRgb(img: RawImage): RawImage {
   return out;
 }
 
-/** Pixels on the 0..255 scale to (x / 255 - mean) / std per channel, written into `out` at `offset` when given. */
+/**
+ * Pixels on the 0..255 scale to (x / 255 - mean) / std per channel, written
+ * into `out` at `offset` when given. Each step is rounded to float32 as
+ * torchvision's ToTensor and Normalize compute it, so 8-bit inputs give
+ * exactly timm's values.
+ */
 export function normalize(img: RawImage, mean: readonly number[], std: readonly number[], out?: Float32Array, offset = 0): Float32Array {
   const c = img.channels;
   if (mean.length !== c || std.length !== c) {
@@ -21,11 +26,12 @@ export function normalize(img: RawImage, mean: readonly number[], std: readonly 
   }
   const n = img.height * img.width * c;
   const dst = out ?? new Float32Array(n);
-  const scale = std.map((s) => 1 / (255 * s));
-  const shift = mean.map((m, i) => -m / std[i]!);
+  const m = mean.map(Math.fround);
+  const s = std.map(Math.fround);
+  const { data } = img;
   for (let i = 0; i < n; i++) {
     const ch = i % c;
-    dst[offset + i] = img.data[i]! * scale[ch]! + shift[ch]!;
+    dst[offset + i] = Math.fround(Math.fround(data[i]! / 255) - m[ch]!) / s[ch]!;
   }
   return dst;
 }

@@ -1,14 +1,14 @@
 // The preprocessing pipelines: what a training image and an evaluation image
 // go through before normalisation, from the dataset's image size to the
 // model's input size and channels.
-import type { ResizeMode } from '../ops/resize.js';
 import type { Rng } from '../random.js';
-import { centerCrop, padImage, randomCrop, randomResizedCrop, resizeCenterCrop } from './crop.js';
+import { centerCrop, padImage, randomCrop, randomResizedCrop } from './crop.js';
+import { type CropMode, evalResize } from './eval-transform.js';
 import { randomHflip } from './flip.js';
 import { newImage, type RawImage } from './image.js';
 import { greyToRgb } from './normalize.js';
 import { type RandAugmentOptions, randAugment } from './rand-augment.js';
-import { resizeImage } from './resize.js';
+import { type Interpolation, resizeImage } from './resize.js';
 
 export type ImageTransform = (img: RawImage, rng: Rng) => RawImage;
 
@@ -21,7 +21,11 @@ export interface ModelInput {
   imgSize: number;
   inChannels: number;
   cropPct: number;
-  interpolation: ResizeMode;
+  interpolation: Interpolation;
+  /** timm's crop_mode at evaluation (default 'center'). */
+  cropMode?: CropMode;
+  /** The normalisation mean, whose colour pads the 'border' crop mode. */
+  mean?: readonly number[];
 }
 
 export interface AugmentOptions {
@@ -38,7 +42,7 @@ export interface AugmentOptions {
  * zero-padded (then centre-cropped when the margin is odd) when slightly smaller,
  * as MNIST's 28 pixels become 32; resized otherwise.
  */
-export function fitToSize(shape: [number, number, number], imgSize: number, mode: ResizeMode): ImageTransform {
+export function fitToSize(shape: [number, number, number], imgSize: number, mode: Interpolation): ImageTransform {
   const [h, w] = shape;
   if (h === imgSize && w === imgSize) return (img) => img;
   const small = h === w && h < imgSize && imgSize - h <= h / 4;
@@ -78,10 +82,10 @@ export function trainTransform(datasetShape: [number, number, number] | null, mo
   return compose(...steps);
 }
 
-/** Evaluation pipeline: fit to size (fixed-size datasets) or timm's resize + centre crop by cropPct. */
+/** Evaluation pipeline: fit to size (fixed-size datasets) or timm's evaluation resize and crop. */
 export function evalTransform(datasetShape: [number, number, number] | null, model: ModelInput): ImageTransform {
   const geometry: ImageTransform = datasetShape
     ? fitToSize(datasetShape, model.imgSize, model.interpolation)
-    : (img) => resizeCenterCrop(img, model.imgSize, model.cropPct, model.interpolation);
+    : (img) => evalResize(img, { ...model, cropMode: model.cropMode ?? 'center', mean: model.mean ?? [] });
   return compose(geometry, toChannels(model.inChannels));
 }

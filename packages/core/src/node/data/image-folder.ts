@@ -1,9 +1,10 @@
 // Image folders in the torchvision ImageFolder layout, root/<class>/<image>,
-// found with fast-glob, classes in sorted order, decoded with sharp (libvips,
-// asynchronous on libuv's thread pool, so decoding overlaps the training step).
+// found with fast-glob, classes in sorted order, decoded as PIL decodes them
+// (sharp, asynchronous on libuv's thread pool, so decoding overlaps the
+// training step).
 import fg from 'fast-glob';
-import sharp from 'sharp';
 import type { Example, ImageDataset } from '../../data/dataset.js';
+import { decodeImage } from './decode-image.js';
 
 const EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp'];
 
@@ -39,20 +40,5 @@ export class ImageFolder implements ImageDataset {
   async get(i: number): Promise<Example> {
     const file = this.files[i]!;
     return { image: await decodeImage(file.path), label: file.label };
-  }
-}
-
-/** Decodes an image file to 8-bit RGB, HWC; a file that fails is named in the error. */
-export async function decodeImage(path: string): Promise<{ data: Uint8Array; height: number; width: number; channels: number }> {
-  try {
-    const { data, info } = await sharp(path).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    return {
-      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-      height: info.height,
-      width: info.width,
-      channels: info.channels,
-    };
-  } catch (e) {
-    throw new Error(`${path}: cannot decode image (${(e as Error).message})`);
   }
 }
