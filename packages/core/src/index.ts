@@ -24,6 +24,7 @@ export * from './layers/shifted-patch-embed.js';
 export * from './layers/position-embedding.js';
 export * from './layers/sequential.js';
 export * from './layers/transformer-block.js';
+export * from './labels/imagenet.js';
 export * from './layout.js';
 export * from './module.js';
 export * from './ops/conv.js';
