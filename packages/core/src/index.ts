@@ -31,6 +31,7 @@ export * from './ops/conv.js';
 export * from './ops/dense.js';
 export * from './ops/resize.js';
 export * from './parity.js';
+export * from './pretrained-source.js';
 export * from './random.js';
 export * from './reference.js';
 export * from './registry.js';
