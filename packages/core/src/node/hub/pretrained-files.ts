@@ -1,0 +1,43 @@
+// The two files of a pretrained model, wherever its name points: a Hub
+// repository (downloaded into the Hub cache) or a folder of the same layout.
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parsePretrainedSource } from '../../pretrained-source.js';
+import { downloadHubFiles, type HubOptions } from './download.js';
+
+/** The layout timm publishes on the Hub and vitkit saves: a config and the weights beside it. */
+export const PRETRAINED_CONFIG_FILE = 'config.json';
+export const PRETRAINED_WEIGHTS_FILE = 'model.safetensors';
+
+export interface PretrainedFiles {
+  /** The model name as given. */
+  source: string;
+  /** Path of config.json. */
+  config: string;
+  /** Path of model.safetensors. */
+  weights: string;
+  /** The Hub commit the files belong to (null for a folder). */
+  commit: string | null;
+}
+
+/** config.json and model.safetensors for `hf-hub:ORG/REPO[@REVISION]` or `local-dir:PATH`. */
+export async function resolvePretrainedFiles(name: string, options: HubOptions = {}): Promise<PretrainedFiles> {
+  const source = parsePretrainedSource(name);
+  const files = [PRETRAINED_CONFIG_FILE, PRETRAINED_WEIGHTS_FILE];
+  if (source.kind === 'hf-hub') {
+    const got = await downloadHubFiles(source.repo, source.revision, files, options);
+    return { source: name, config: got.paths[PRETRAINED_CONFIG_FILE]!, weights: got.paths[PRETRAINED_WEIGHTS_FILE]!, commit: got.commit };
+  }
+  if (source.kind === 'local-dir') {
+    const dir = resolve(source.path);
+    const missing: string[] = [];
+    for (const file of files) {
+      if (!(await stat(join(dir, file)).catch(() => null))?.isFile()) missing.push(file);
+    }
+    if (missing.length) throw new Error(`${name}: no ${missing.join(', ')} in ${dir}`);
+    return { source: name, config: join(dir, PRETRAINED_CONFIG_FILE), weights: join(dir, PRETRAINED_WEIGHTS_FILE), commit: null };
+  }
+  throw new Error(
+    `${name}: a registry name has no files of its own; use hf-hub:ORG/REPO, local-dir:PATH or NAME.TAG with a pretrained tag`,
+  );
+}
