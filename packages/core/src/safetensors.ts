@@ -126,11 +126,7 @@ export function decodeEntry(
     }
     case 'BF16': {
       const out = new Float32Array(n);
-      const f = new DataView(new ArrayBuffer(4));
-      for (let i = 0; i < n; i++) {
-        f.setUint32(0, view.getUint16(i * 2, true) << 16);
-        out[i] = f.getFloat32(0);
-      }
+      for (let i = 0; i < n; i++) out[i] = bfloat16ToFloat(view.getUint16(i * 2, true));
       return out;
     }
     case 'I32': {
@@ -225,7 +221,8 @@ export function encodeSafetensors(tensors: StateDict, options: EncodeOptions = {
   return out;
 }
 
-function halfToFloat(h: number): number {
+/** IEEE half-precision bits -> their value. */
+export function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >> 10) & 0x1f;
   const frac = h & 0x3ff;
@@ -236,6 +233,12 @@ function halfToFloat(h: number): number {
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
+
+/** bfloat16 bits -> their value (the high half of a float32). */
+export function bfloat16ToFloat(bits: number): number {
+  u32[0] = bits << 16;
+  return f32[0]!;
+}
 
 /** Round-to-nearest-even float32 -> bfloat16 bits. */
 function floatToBfloat16(v: number): number {
