@@ -36,6 +36,7 @@ export * from './random.js';
 export * from './reference.js';
 export * from './registry.js';
 export * from './safetensors.js';
+export * from './torch-checkpoint/index.js';
 export * from './wasm-kernels.js';
 export * from './data/batch.js';
 export * from './train/adamw.js';
