@@ -1,6 +1,7 @@
 import type { Command } from '../command.js';
 import { attention } from './attention.js';
 import { compare } from './compare.js';
+import { convert } from './convert.js';
 import { evalCommand } from './eval.js';
 import { info } from './info.js';
 import { inspect } from './inspect.js';
@@ -12,4 +13,17 @@ import { throughput } from './throughput.js';
 import { train } from './train.js';
 
 /** Every `vitkit` subcommand, in the order `vitkit --help` lists them. */
-export const commands: Command[] = [compare, models, table, parity, train, evalCommand, predict, throughput, attention, inspect, info];
+export const commands: Command[] = [
+  compare,
+  models,
+  table,
+  parity,
+  train,
+  evalCommand,
+  predict,
+  throughput,
+  attention,
+  inspect,
+  convert,
+  info,
+];
