@@ -177,6 +177,15 @@ describe('Hub files through @huggingface/hub', () => {
     expect(written.some((t) => t.includes('config.json ['))).toBe(false);
   });
 
+  it("fetches a registry NAME.TAG (or a bare NAME's default tag) from timm's repository", async () => {
+    const commit = hub.commit('timm/deit_tiny_patch16_224.fb_in1k', { 'config.json': CONFIG, 'model.safetensors': weights(8) });
+    expect((await resolvePretrainedFiles('deit_tiny_patch16_224.fb_in1k')).commit).toBe(commit);
+    expect((await resolvePretrainedFiles('deit_tiny_patch16_224')).commit).toBe(commit);
+    await expect(resolvePretrainedFiles('deit_tiny_patch16_224.in22k')).rejects.toThrow(
+      "no pretrained tag 'in22k' for deit_tiny_patch16_224",
+    );
+  });
+
   it('local-dir: names the folder and the missing file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'vitkit-local-'));
     await writeFile(join(dir, 'config.json'), CONFIG);

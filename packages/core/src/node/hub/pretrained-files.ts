@@ -3,6 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parsePretrainedSource } from '../../pretrained-source.js';
+import { resolvePretrainedTag } from '../../pretrained-tags.js';
 import { downloadHubFiles, type HubOptions } from './download.js';
 
 /** The layout timm publishes on the Hub and vitkit saves: a config and the weights beside it. */
@@ -20,24 +21,24 @@ export interface PretrainedFiles {
   commit: string | null;
 }
 
-/** config.json and model.safetensors for `hf-hub:ORG/REPO[@REVISION]` or `local-dir:PATH`. */
+/**
+ * config.json and model.safetensors for `hf-hub:ORG/REPO[@REVISION]`,
+ * `local-dir:PATH`, or a registry `NAME.TAG` (NAME alone: its default tag),
+ * which timm publishes in its Hub repository.
+ */
 export async function resolvePretrainedFiles(name: string, options: HubOptions = {}): Promise<PretrainedFiles> {
   const source = parsePretrainedSource(name);
   const files = [PRETRAINED_CONFIG_FILE, PRETRAINED_WEIGHTS_FILE];
-  if (source.kind === 'hf-hub') {
-    const got = await downloadHubFiles(source.repo, source.revision, files, options);
+  if (source.kind !== 'local-dir') {
+    const [repo, revision] = source.kind === 'hf-hub' ? [source.repo, source.revision] : [resolvePretrainedTag(name).hfHubId, 'main'];
+    const got = await downloadHubFiles(repo, revision, files, options);
     return { source: name, config: got.paths[PRETRAINED_CONFIG_FILE]!, weights: got.paths[PRETRAINED_WEIGHTS_FILE]!, commit: got.commit };
   }
-  if (source.kind === 'local-dir') {
-    const dir = resolve(source.path);
-    const missing: string[] = [];
-    for (const file of files) {
-      if (!(await stat(join(dir, file)).catch(() => null))?.isFile()) missing.push(file);
-    }
-    if (missing.length) throw new Error(`${name}: no ${missing.join(', ')} in ${dir}`);
-    return { source: name, config: join(dir, PRETRAINED_CONFIG_FILE), weights: join(dir, PRETRAINED_WEIGHTS_FILE), commit: null };
+  const dir = resolve(source.path);
+  const missing: string[] = [];
+  for (const file of files) {
+    if (!(await stat(join(dir, file)).catch(() => null))?.isFile()) missing.push(file);
   }
-  throw new Error(
-    `${name}: a registry name has no files of its own; use hf-hub:ORG/REPO, local-dir:PATH or NAME.TAG with a pretrained tag`,
-  );
+  if (missing.length) throw new Error(`${name}: no ${missing.join(', ')} in ${dir}`);
+  return { source: name, config: join(dir, PRETRAINED_CONFIG_FILE), weights: join(dir, PRETRAINED_WEIGHTS_FILE), commit: null };
 }
