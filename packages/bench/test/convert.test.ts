@@ -57,3 +57,19 @@ describe('vitkit convert', () => {
     expect((await readdir(out)).filter((f) => f.startsWith('evil'))).toEqual([]);
   });
 });
+
+describe('vitkit models --pretrained', () => {
+  it("lists timm's pretrained tags of the registered models with their Hub repository", async () => {
+    const r = await vitkit('models', 'deit_*', '--pretrained', '--json');
+    expect(r.code).toBe(0);
+    const rows = r.json() as { model: string; hf_hub_id: string; num_classes: number; crop_pct: number }[];
+    expect(rows.map((t) => t.model)).toEqual([
+      'deit_base_patch16_224.fb_in1k',
+      'deit_small_patch16_224.fb_in1k',
+      'deit_tiny_patch16_224.fb_in1k',
+    ]);
+    expect(rows[0]).toMatchObject({ hf_hub_id: 'timm/deit_base_patch16_224.fb_in1k', num_classes: 1000, crop_pct: 0.9 });
+    const text = await vitkit('models', 'crossvit_15*', '--pretrained');
+    expect(text.stdout.join('\n')).toContain('timm/crossvit_15_dagger_240.in1k');
+  });
+});
