@@ -17,7 +17,7 @@ export interface HubOptions {
   offline?: boolean;
   /** Default `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else ~/.cache/huggingface/hub. */
   cacheDir?: string;
-  /** A progress bar on stderr for files of 1 MB and more; default: when stderr is a terminal. */
+  /** A progress bar on stderr for files of 1 MB and more; default: when stderr is a terminal and `$HF_HUB_DISABLE_PROGRESS_BARS` is not set. */
   progress?: boolean;
 }
 
@@ -90,7 +90,7 @@ export async function downloadHubFiles(
   if (commit !== revision) await writeCachedRef(storage, revision, commit);
 
   const paths = await cachedPaths(storage, commit, files);
-  const showProgress = options.progress ?? process.stderr.isTTY === true;
+  const showProgress = options.progress ?? (process.stderr.isTTY === true && !isTrue(process.env['HF_HUB_DISABLE_PROGRESS_BARS']));
   for (const file of files) {
     if (paths[file]) continue;
     const pointer = snapshotPath(storage, commit, file);
