@@ -110,10 +110,24 @@ export function decodeEntry(
   const e = header.entries[name];
   if (!e) throw new SafetensorsError(source, `no tensor '${name}'`);
   const start = header.dataStart + e.offsets[0];
-  const len = e.offsets[1] - e.offsets[0];
-  const view = new DataView(bytes.buffer, bytes.byteOffset + start, len);
-  const n = len / ITEM_SIZE[e.dtype];
-  switch (e.dtype) {
+  const data = bytes.subarray(start, start + e.offsets[1] - e.offsets[0]);
+  return decodeLittleEndian(data, e.dtype, (v) => {
+    throw new SafetensorsError(source, `tensor '${name}' holds ${v}, outside the int32 range tfjs supports`);
+  });
+}
+
+/**
+ * Little-endian values of `dtype` (as many as `data` holds) as float32 (F32,
+ * F16, BF16) or int32 (I64, I32); an int64 outside int32 goes to `outOfRange`.
+ */
+export function decodeLittleEndian(
+  data: Uint8Array,
+  dtype: SafetensorsDType,
+  outOfRange: (value: bigint) => never,
+): Float32Array | Int32Array {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const n = Math.floor(data.byteLength / ITEM_SIZE[dtype]);
+  switch (dtype) {
     case 'F32': {
       const out = new Float32Array(n);
       for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
@@ -126,7 +140,11 @@ export function decodeEntry(
     }
     case 'BF16': {
       const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = bfloat16ToFloat(view.getUint16(i * 2, true));
+      const f = new DataView(new ArrayBuffer(4));
+      for (let i = 0; i < n; i++) {
+        f.setUint32(0, view.getUint16(i * 2, true) << 16);
+        out[i] = f.getFloat32(0);
+      }
       return out;
     }
     case 'I32': {
@@ -138,9 +156,7 @@ export function decodeEntry(
       const out = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         const v = view.getBigInt64(i * 8, true);
-        if (v > 2147483647n || v < -2147483648n) {
-          throw new SafetensorsError(source, `tensor '${name}' holds ${v}, outside the int32 range tfjs supports`);
-        }
+        if (v > 2147483647n || v < -2147483648n) outOfRange(v);
         out[i] = Number(v);
       }
       return out;
@@ -221,8 +237,7 @@ export function encodeSafetensors(tensors: StateDict, options: EncodeOptions = {
   return out;
 }
 
-/** IEEE half-precision bits -> their value. */
-export function halfToFloat(h: number): number {
+function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >> 10) & 0x1f;
   const frac = h & 0x3ff;
@@ -233,12 +248,6 @@ export function halfToFloat(h: number): number {
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
-
-/** bfloat16 bits -> their value (the high half of a float32). */
-export function bfloat16ToFloat(bits: number): number {
-  u32[0] = bits << 16;
-  return f32[0]!;
-}
 
 /** Round-to-nearest-even float32 -> bfloat16 bits. */
 function floatToBfloat16(v: number): number {

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { unzipSync } from 'fflate';
 import type { StateDict } from '../module.js';
-import { bfloat16ToFloat, halfToFloat } from '../safetensors.js';
+import { decodeLittleEndian, type SafetensorsDType } from '../safetensors.js';
 import { type PickleValue, type StorageRef, type TensorRef, type TorchDType, unpickle } from './unpickler.js';
 
 /** Where the weights are looked for, in this order, when no key is given (timm's order). */
@@ -107,17 +107,18 @@ export function readTorchCheckpoint(bytes: Uint8Array, source: string, options: 
   // DataParallel / DistributedDataParallel wrap the model as `module`.
   const strip = named.length > 0 && named.every(([k]) => k.startsWith('module.'));
 
-  const storages = new Map<string, Float64Array | Float32Array | Int32Array>();
+  const storages = new Map<string, Float32Array | Int32Array>();
   const stateDict: StateDict = {};
   try {
     for (const [k, t] of named) {
       const name = strip ? k.slice('module.'.length) : k;
+      const what = `${where}['${k}']`;
       let values = storages.get(t.storage.key);
       if (!values) {
-        values = decodeStorage(entries, prefix, t.storage, source);
+        values = decodeStorage(entries, prefix, t.storage, what, source);
         storages.set(t.storage.key, values);
       }
-      stateDict[name] = materialise(values, t, `${where}['${k}']`, source);
+      stateDict[name] = materialise(values, t, what, source);
     }
   } catch (e) {
     tf.dispose(Object.values(stateDict));
@@ -126,85 +127,63 @@ export function readTorchCheckpoint(bytes: Uint8Array, source: string, options: 
   return { stateDict, key, topLevelKeys };
 }
 
+/** The safetensors dtypes that torch storages share; the other storages are decoded here. */
+const SHARED_DTYPES: Partial<Record<TorchDType, SafetensorsDType>> = {
+  float32: 'F32',
+  float16: 'F16',
+  bfloat16: 'BF16',
+  int64: 'I64',
+  int32: 'I32',
+};
+
+/** A storage's values as float32 or int32; `what` (the first tensor using it) names it in errors. */
 function decodeStorage(
   entries: Record<string, Uint8Array>,
   prefix: string,
   s: StorageRef,
+  what: string,
   source: string,
-): Float32Array | Int32Array | Float64Array {
+): Float32Array | Int32Array {
   const entry = `${prefix}data/${s.key}`;
   const bytes = entries[entry];
   if (!bytes) throw new Error(`${source}: storage ${s.key} (${entry}) is missing from the archive`);
   const need = s.numel * ITEM_SIZE[s.dtype];
   if (bytes.length < need)
     throw new Error(`${source}: storage ${s.key} holds ${bytes.length} bytes, ${s.numel} ${s.dtype} values need ${need}`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, need);
-  const n = s.numel;
+  const data = bytes.subarray(0, need);
+  const shared = SHARED_DTYPES[s.dtype];
+  if (shared) {
+    return decodeLittleEndian(data, shared, (v) => {
+      throw new Error(`${source}: ${what} holds ${v}, outside the int32 range tfjs supports`);
+    });
+  }
+  const view = new DataView(data.buffer, data.byteOffset, need);
   switch (s.dtype) {
-    case 'float64': {
-      const out = new Float64Array(n);
-      for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true);
-      return out;
-    }
-    case 'float32': {
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
-      return out;
-    }
-    case 'float16': {
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
-      return out;
-    }
-    case 'bfloat16': {
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = bfloat16ToFloat(view.getUint16(i * 2, true));
-      return out;
-    }
-    case 'int64': {
-      // Kept as 64-bit here; values outside int32 are refused per tensor, naming it.
-      const out = new Float64Array(n);
-      for (let i = 0; i < n; i++) out[i] = Number(view.getBigInt64(i * 8, true));
-      return out;
-    }
-    case 'int32': {
-      const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) out[i] = view.getInt32(i * 4, true);
-      return out;
-    }
-    case 'int16': {
-      const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) out[i] = view.getInt16(i * 2, true);
-      return out;
-    }
-    case 'int8': {
-      const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) out[i] = view.getInt8(i);
-      return out;
-    }
-    case 'uint8':
-    case 'bool':
-      return Int32Array.from(bytes.subarray(0, n));
+    case 'float64':
+      return Float32Array.from({ length: s.numel }, (_, i) => view.getFloat64(i * 8, true));
+    case 'int16':
+      return Int32Array.from({ length: s.numel }, (_, i) => view.getInt16(i * 2, true));
+    case 'int8':
+      return Int32Array.from({ length: s.numel }, (_, i) => view.getInt8(i));
+    default:
+      // uint8 and bool: one byte per value.
+      return Int32Array.from(data);
   }
 }
 
 /** The tensor a strided view of a storage describes, copied out in row-major order. */
-function materialise(storage: Float32Array | Int32Array | Float64Array, t: TensorRef, what: string, source: string): tf.Tensor {
+function materialise(storage: Float32Array | Int32Array, t: TensorRef, what: string, source: string): tf.Tensor {
   const count = t.shape.reduce((a, d) => a * d, 1);
   const last = t.offset + t.shape.reduce((a, d, i) => a + (d - 1) * t.stride[i]!, 0);
   if (count > 0 && last >= storage.length) {
     throw new Error(`${source}: ${what} of shape [${t.shape}] reaches element ${last} of a ${storage.length}-element storage`);
   }
-  const floating = t.storage.dtype.startsWith('float') || t.storage.dtype === 'bfloat16';
+  const floating = storage instanceof Float32Array;
   const out = floating ? new Float32Array(count) : new Int32Array(count);
   const index = new Array<number>(t.shape.length).fill(0);
   let at = t.offset;
   for (let i = 0; i < count; i++) {
-    const v = storage[at]!;
-    if (!floating && (v > 2147483647 || v < -2147483648)) {
-      throw new Error(`${source}: ${what} holds ${v}, outside the int32 range tfjs supports`);
-    }
-    out[i] = v;
+    out[i] = storage[at]!;
     // Advance the multi-index like an odometer, moving `at` by the strides.
     for (let d = t.shape.length - 1; d >= 0; d--) {
       if (++index[d]! < t.shape[d]!) {
