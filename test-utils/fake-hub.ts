@@ -39,8 +39,13 @@ export interface HubRequest {
   authorization: string | undefined;
 }
 
-/** How the server spoils the next full (non-Range) download of a file. */
-export type Fault = 'truncate' | 'corrupt';
+/**
+ * How the server spoils the next full (non-Range) download of a file:
+ * 'truncate' drops the connection halfway through the promised length,
+ * 'short' sends half the file as a well-formed chunked response (nothing in
+ * HTTP says it is incomplete), 'corrupt' sends the full length with one byte changed.
+ */
+export type Fault = 'truncate' | 'short' | 'corrupt';
 
 const gitBlobOid = (data: Uint8Array) => createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
@@ -217,10 +222,14 @@ export class FakeHub {
       res.writeHead(206, { ...common, 'Content-Range': `bytes ${start}-${end}/${data.length}`, 'Content-Length': String(end - start + 1) });
       return void res.end(req.method === 'HEAD' ? undefined : data.subarray(start, end + 1));
     }
+    const fault = req.method === 'HEAD' ? undefined : this.faults.get(key);
+    this.faults.delete(key);
+    if (fault === 'short') {
+      res.writeHead(200, common);
+      return void res.end(data.subarray(0, data.length >> 1));
+    }
     res.writeHead(200, { ...common, 'Content-Length': String(data.length) });
     if (req.method === 'HEAD') return void res.end();
-    const fault = this.faults.get(key);
-    this.faults.delete(key);
     if (fault === 'truncate') {
       // Half the promised bytes, then the connection drops.
       res.write(data.subarray(0, data.length >> 1), () => res.destroy());

@@ -141,6 +141,17 @@ describe('Hub files through @huggingface/hub', () => {
     tf.dispose(Object.values(sd));
   });
 
+  it('a response that ends early without an HTTP error is refused and removed', async () => {
+    const commit = hub.commit(REPO, { 'config.json': CONFIG, 'model.safetensors': weights(500) });
+    hub.spoil(REPO, 'model.safetensors', 'short');
+    await expect(resolvePretrainedFiles(`hf-hub:${REPO}`)).rejects.toThrow(
+      `hf-hub:${REPO}@main: the download of model.safetensors (commit ${commit}) is not the Hub's file: its content hashes to`,
+    );
+    await expect(readdir(join(cache, 'models--tiny--vit-test', 'snapshots', commit))).resolves.toEqual(['config.json']);
+    expect((await readdir(join(cache, 'models--tiny--vit-test', 'blobs'))).filter((b) => b.length === 64)).toEqual([]);
+    expect((await resolvePretrainedFiles(`hf-hub:${REPO}`)).commit).toBe(commit);
+  });
+
   it('a download with the wrong bytes is refused and removed; so is a cached blob damaged later', async () => {
     const commit = hub.commit(REPO, { 'config.json': CONFIG, 'model.safetensors': weights(500) });
     hub.spoil(REPO, 'model.safetensors', 'corrupt');
