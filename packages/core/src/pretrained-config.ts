@@ -203,12 +203,19 @@ export function registerTimmArgs(family: string, table: TimmArgTable): void {
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
- * The createModel options a config describes for a model of `family`: the
- * class count and the model_args, translated from timm's names for the
- * families timm publishes. An argument the table does not know, or a fixed one
- * at another value, is an error naming it.
+ * The createModel options a config describes for its architecture (a
+ * registered model): the class count and the model_args, translated from
+ * timm's names for the families timm publishes. An unregistered architecture,
+ * an argument the family's table does not know, or a fixed one at another
+ * value is an error naming it and `source`.
  */
-export function modelOptionsFromConfig(config: PretrainedConfig, family: string, source = 'config.json'): CreateOptions {
+export function modelOptionsFromConfig(config: PretrainedConfig, source = 'config.json'): CreateOptions {
+  let family: string;
+  try {
+    family = getModelEntry(config.architecture).defaults.family;
+  } catch (e) {
+    throw new PretrainedConfigError(source, 'architecture', `names no model vitkit has: ${(e as Error).message}`);
+  }
   const options: CreateOptions = { numClasses: config.numClasses };
   const table = timmArgTables.get(family);
   for (const [name, value] of Object.entries(config.modelArgs)) {

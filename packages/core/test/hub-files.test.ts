@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeHub } from '../../../test-utils/fake-hub.js';
 import { encodeSafetensors } from '../src/index.js';
-import { downloadHubFiles, loadSafetensors, resolvePretrainedFiles } from '../src/node.js';
+import { downloadHubFiles, loadSafetensors, readPretrainedConfig, resolvePretrainedFiles } from '../src/node.js';
 
 const REPO = 'tiny/vit-test';
 const CONFIG = JSON.stringify({ architecture: 'vit_tiny_patch16_224', num_classes: 3 });
@@ -109,6 +109,17 @@ describe('Hub files through @huggingface/hub', () => {
     );
     await expect(resolvePretrainedFiles('hf-hub:tiny/absent')).rejects.toThrow(
       'hf-hub:tiny/absent@main: cannot download config.json, model.safetensors: Repository not found',
+    );
+  });
+
+  it('reads the config.json it fetched, naming the repository and the file in its errors', async () => {
+    const commit = hub.commit(REPO, {
+      'config.json': '{"architecture": "vit_tiny_patch16_224", "num_classes": 3}',
+      'model.safetensors': weights(3),
+    });
+    const files = await resolvePretrainedFiles(`hf-hub:${REPO}`);
+    await expect(readPretrainedConfig(files)).rejects.toThrow(
+      `hf-hub:${REPO} (${join(cache, 'models--tiny--vit-test', 'snapshots', commit, 'config.json')}): 'pretrained_cfg' is missing or not an object`,
     );
   });
 

@@ -6,9 +6,35 @@ import {
   parsePretrainedConfig,
   parsePretrainedSource,
   pretrainedConfigJson,
+  registerModel,
   registerTimmArgs,
   resolvePretrainedTag,
 } from '../src/index.js';
+
+/** A registered model of `family` that is only ever looked up, never built. */
+function registerLookupOnly(name: string, family: string) {
+  const never = () => {
+    throw new Error('not built in this test');
+  };
+  registerModel({
+    name,
+    defaults: {
+      family,
+      imgSize: 224,
+      inChannels: 3,
+      numClasses: 1000,
+      mean: [0.5, 0.5, 0.5],
+      std: [0.5, 0.5, 0.5],
+      cropPct: 0.9,
+      interpolation: 'bicubic',
+      implementation: 'none',
+      paper: 'none',
+      figures: {},
+    },
+    create: never,
+    cost: never,
+  });
+}
 
 /** A config.json as timm writes it for vit_small_patch16_224.augreg_in21k_ft_in1k. */
 const TIMM_CONFIG = {
@@ -89,16 +115,26 @@ describe('config.json of a pretrained model', () => {
 
   it("translates timm's model_args through the family's table; unknown or unsupported ones are errors naming them", () => {
     registerTimmArgs('test-timm', { embed_dim: 'embedDim', img_size: 'imgSize', init_values: { fixed: null } });
-    const c = (model_args: Record<string, unknown>) => parsePretrainedConfig({ ...TIMM_CONFIG, num_classes: 10, model_args });
-    expect(modelOptionsFromConfig(c({ embed_dim: 64, init_values: null }), 'test-timm')).toEqual({ numClasses: 10, embedDim: 64 });
-    expect(() => modelOptionsFromConfig(c({ embed_dim: 64, qk_norm: true }), 'test-timm', 'repo config.json')).toThrow(
+    registerLookupOnly('test_timm_model', 'test-timm');
+    registerLookupOnly('test_vitkit_model', 'test-vitkit');
+    const c = (architecture: string, model_args: Record<string, unknown>) =>
+      parsePretrainedConfig({ ...TIMM_CONFIG, architecture, num_classes: 10, model_args });
+    const timm = (args: Record<string, unknown>) => c('test_timm_model', args);
+    expect(modelOptionsFromConfig(timm({ embed_dim: 64, init_values: null }))).toEqual({ numClasses: 10, embedDim: 64 });
+    expect(() => modelOptionsFromConfig(timm({ embed_dim: 64, qk_norm: true }), 'repo config.json')).toThrow(
       "repo config.json: 'model_args.qk_norm' is not a timm argument vitkit's test-timm models take (they take: embed_dim, img_size, init_values)",
     );
-    expect(() => modelOptionsFromConfig(c({ init_values: 1e-5 }), 'test-timm')).toThrow(
+    expect(() => modelOptionsFromConfig(timm({ init_values: 1e-5 }))).toThrow(
       "'model_args.init_values' is supported only at null by vitkit's test-timm models (got 0.00001)",
     );
+    expect(() => modelOptionsFromConfig(c('vit_nonexistent_224', {}), 'hf-hub:org/x config.json')).toThrow(
+      "hf-hub:org/x config.json: 'architecture' names no model vitkit has: unknown model 'vit_nonexistent_224'",
+    );
     // Families timm does not publish keep vitkit's option names.
-    expect(modelOptionsFromConfig(c({ splitSize: [1, 2, 7, 7] }), 'test-vitkit')).toEqual({ numClasses: 10, splitSize: [1, 2, 7, 7] });
+    expect(modelOptionsFromConfig(c('test_vitkit_model', { splitSize: [1, 2, 7, 7] }))).toEqual({
+      numClasses: 10,
+      splitSize: [1, 2, 7, 7],
+    });
     expect(modelArgsFromOptions({ numClasses: 10, embedDim: 64, imgSize: 32 }, 'test-timm')).toEqual({ embed_dim: 64, img_size: 32 });
     expect(modelArgsFromOptions({ splitSize: [1, 2, 7, 7] }, 'test-vitkit')).toEqual({ splitSize: [1, 2, 7, 7] });
     expect(() => modelArgsFromOptions({ eps: 1e-5 }, 'test-timm')).toThrow("option 'eps' of a test-timm model has no timm argument");

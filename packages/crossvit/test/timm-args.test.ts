@@ -14,7 +14,7 @@ describe("timm's CrossVit arguments in config.json", () => {
       { ...base, model_args: { img_size: 48, depth: [[1, 1, 0]], global_pool: 'token' } },
       'crossvit config.json',
     );
-    const options = modelOptionsFromConfig(c, 'crossvit');
+    const options = modelOptionsFromConfig(c);
     expect(options).toEqual({ numClasses: 4, imgSize: 48, depth: [[1, 1, 0]] });
     const model = createModel(c.architecture, options);
     const out = tf.tidy(() => model.forward(tf.zeros([1, 48, 48, 3])));
@@ -22,7 +22,7 @@ describe("timm's CrossVit arguments in config.json", () => {
     out.dispose();
     model.dispose();
     const wide = parsePretrainedConfig({ ...base, model_args: { embed_dim: [96, 192] } }, 'crossvit config.json');
-    expect(() => modelOptionsFromConfig(wide, 'crossvit', 'crossvit config.json')).toThrow(
+    expect(() => modelOptionsFromConfig(wide, 'crossvit config.json')).toThrow(
       "crossvit config.json: 'model_args.embed_dim' is not a timm argument vitkit's crossvit models take",
     );
   });

@@ -9,7 +9,7 @@ describe('config.json of a saved CSWin (a family timm does not publish)', () => 
     const json = JSON.parse(text);
     expect(json).toMatchObject({ architecture: 'cswin_tiny_224', num_classes: 7, model_args: { imgSize: 64, depths: [1, 1, 1, 1] } });
     expect(json.pretrained_cfg.input_size).toEqual([3, 64, 64]);
-    const back = modelOptionsFromConfig(parsePretrainedConfig(text), 'cswin');
+    const back = modelOptionsFromConfig(parsePretrainedConfig(text));
     expect(back).toEqual(options);
     const a = createModel('cswin_tiny_224', options);
     const b = createModel('cswin_tiny_224', back);

@@ -1,12 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  createModel,
-  getModelEntry,
-  modelOptionsFromConfig,
-  parsePretrainedConfig,
-  pretrainedConfigJson,
-  savedModelConfig,
-} from '@vitkit/core';
+import { createModel, modelOptionsFromConfig, parsePretrainedConfig, pretrainedConfigJson, savedModelConfig } from '@vitkit/core';
 import { describe, expect, it } from 'vitest';
 import { type VisionTransformer, VIT_TIMM_ARGS } from '../src/index.js';
 
@@ -33,7 +26,7 @@ describe("timm's VisionTransformer arguments in config.json", () => {
       fc_norm: null,
       init_values: null,
     });
-    const options = modelOptionsFromConfig(c, getModelEntry(c.architecture).defaults.family, 'hf-hub:tiny/vit config.json');
+    const options = modelOptionsFromConfig(c, 'hf-hub:tiny/vit config.json');
     expect(options).toEqual({
       numClasses: 5,
       imgSize: 32,
@@ -54,10 +47,10 @@ describe("timm's VisionTransformer arguments in config.json", () => {
 
   it('refuse what this VisionTransformer cannot build, naming the argument', () => {
     const c = config({ reg_tokens: 4 });
-    expect(() => modelOptionsFromConfig(c, 'vit', 'hf-hub:tiny/vit config.json')).toThrow(
+    expect(() => modelOptionsFromConfig(c, 'hf-hub:tiny/vit config.json')).toThrow(
       "hf-hub:tiny/vit config.json: 'model_args.reg_tokens' is supported only at 0",
     );
-    expect(() => modelOptionsFromConfig(config({ act_layer: 'gelu' }), 'vit')).toThrow("'model_args.act_layer' is not a timm argument");
+    expect(() => modelOptionsFromConfig(config({ act_layer: 'gelu' }))).toThrow("'model_args.act_layer' is not a timm argument");
   });
 
   it('are what a vitkit-saved ViT writes, so timm and vitkit read it back the same', () => {
@@ -70,7 +63,7 @@ describe("timm's VisionTransformer arguments in config.json", () => {
       pretrained_cfg: { input_size: [3, 32, 32], crop_pct: 0.9, interpolation: 'bicubic' },
     });
     const back = parsePretrainedConfig(text);
-    expect(modelOptionsFromConfig(back, 'vit')).toEqual({ numClasses: 3, imgSize: 32, patchSize: 8, depth: 1 });
+    expect(modelOptionsFromConfig(back)).toEqual({ numClasses: 3, imgSize: 32, patchSize: 8, depth: 1 });
     expect(Object.keys(VIT_TIMM_ARGS)).toContain('no_embed_class');
   });
 });

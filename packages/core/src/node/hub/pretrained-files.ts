@@ -1,7 +1,8 @@
 // The two files of a pretrained model, wherever its name points: a Hub
 // repository (downloaded into the Hub cache) or a folder of the same layout.
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { type PretrainedConfig, parsePretrainedConfig } from '../../pretrained-config.js';
 import { parsePretrainedSource } from '../../pretrained-source.js';
 import { resolvePretrainedTag } from '../../pretrained-tags.js';
 import { downloadHubFiles, type HubOptions } from './download.js';
@@ -41,4 +42,16 @@ export async function resolvePretrainedFiles(name: string, options: HubOptions =
   }
   if (missing.length) throw new Error(`${name}: no ${missing.join(', ')} in ${dir}`);
   return { source: name, config: join(dir, PRETRAINED_CONFIG_FILE), weights: join(dir, PRETRAINED_WEIGHTS_FILE), commit: null };
+}
+
+/** The checked config.json of resolved files; errors name the model and the file. */
+export async function readPretrainedConfig(files: PretrainedFiles): Promise<PretrainedConfig> {
+  const source = `${files.source} (${files.config})`;
+  let text: string;
+  try {
+    text = await readFile(files.config, 'utf8');
+  } catch (e) {
+    throw new Error(`${source}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return parsePretrainedConfig(text, source);
 }
