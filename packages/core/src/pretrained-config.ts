@@ -41,7 +41,7 @@ export interface PretrainedConfig {
 
 const INTERPOLATIONS = ['nearest', 'bilinear', 'bicubic', 'box', 'hamming', 'lanczos'];
 const CROP_MODES: CropMode[] = ['center', 'squash', 'border'];
-const CFG_KEYS = ['input_size', 'interpolation', 'crop_pct', 'crop_mode', 'mean', 'std', 'first_conv', 'classifier'];
+const CFG_KEYS = ['input_size', 'interpolation', 'crop_pct', 'crop_mode', 'mean', 'std', 'num_classes', 'first_conv', 'classifier'];
 
 export class PretrainedConfigError extends Error {
   constructor(source: string, key: string, reason: string) {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeHub } from '../../../test-utils/fake-hub.js';
-import { encodeSafetensors } from '../src/index.js';
-import { downloadHubFiles, loadSafetensors, readPretrainedConfig, resolvePretrainedFiles } from '../src/node.js';
+import { encodeSafetensors, parsePretrainedConfig } from '../src/index.js';
+import { downloadHubFiles, loadSafetensors, readPretrainedConfig, resolvePretrainedFiles, savePretrainedDir } from '../src/node.js';
 
 const REPO = 'tiny/vit-test';
 const CONFIG = JSON.stringify({ architecture: 'vit_tiny_patch16_224', num_classes: 3 });
@@ -220,5 +220,24 @@ describe('Hub files through @huggingface/hub', () => {
       commit: null,
     });
     await rm(dir, { recursive: true });
+  });
+
+  it('savePretrainedDir writes a folder that local-dir: reads back', async () => {
+    const dir = join(cache, 'saved');
+    const config = parsePretrainedConfig({
+      architecture: 'cswin_tiny_224',
+      num_classes: 2,
+      model_args: { embedDim: 16 },
+      pretrained_cfg: { input_size: [3, 32, 32], crop_pct: 0.9, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
+    });
+    const sd = { 'head.bias': tf.tensor([1, 2]) };
+    await savePretrainedDir(dir, config, sd);
+    tf.dispose(Object.values(sd));
+    const files = await resolvePretrainedFiles(`local-dir:${dir}`);
+    expect(await readPretrainedConfig(files)).toEqual(config);
+    const back = await loadSafetensors(files.weights);
+    expect(Array.from(back['head.bias']!.dataSync())).toEqual([1, 2]);
+    tf.dispose(Object.values(back));
+    expect((await readdir(dir)).sort()).toEqual(['config.json', 'model.safetensors']);
   });
 });

@@ -80,7 +80,7 @@ describe('config.json of a pretrained model', () => {
       std: [0.5, 0.5, 0.5],
       firstConv: 'patch_embed.proj',
       classifier: 'head',
-      extra: { tag: 'augreg_in21k_ft_in1k', custom_load: true, fixed_input_size: true, num_classes: 1000, pool_size: null },
+      extra: { tag: 'augreg_in21k_ft_in1k', custom_load: true, fixed_input_size: true, pool_size: null },
     });
     expect(c.labelNames).toBeNull();
   });

@@ -1,10 +1,12 @@
 // The two files of a pretrained model, wherever its name points: a Hub
 // repository (downloaded into the Hub cache) or a folder of the same layout.
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type PretrainedConfig, parsePretrainedConfig } from '../../pretrained-config.js';
+import type { StateDict } from '../../module.js';
+import { type PretrainedConfig, parsePretrainedConfig, pretrainedConfigJson } from '../../pretrained-config.js';
 import { parsePretrainedSource } from '../../pretrained-source.js';
 import { resolvePretrainedTag } from '../../pretrained-tags.js';
+import { saveSafetensors, writeFileAtomic } from '../files.js';
 import { downloadHubFiles, type HubOptions } from './download.js';
 
 /** The layout timm publishes on the Hub and vitkit saves: a config and the weights beside it. */
@@ -54,4 +56,15 @@ export async function readPretrainedConfig(files: PretrainedFiles): Promise<Pret
     throw new Error(`${source}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   return parsePretrainedConfig(text, source);
+}
+
+/**
+ * Writes a model in the layout above (loadable as `local-dir:DIR`, or pushed
+ * to the Hub as a repository): the weights first, config.json last, each
+ * atomically, so a folder with a config.json is always complete.
+ */
+export async function savePretrainedDir(dir: string, config: PretrainedConfig, stateDict: StateDict): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await saveSafetensors(join(dir, PRETRAINED_WEIGHTS_FILE), stateDict, { metadata: { format: 'pt' } });
+  await writeFileAtomic(join(dir, PRETRAINED_CONFIG_FILE), pretrainedConfigJson(config));
 }
