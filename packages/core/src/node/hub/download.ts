@@ -56,7 +56,8 @@ export async function downloadHubFiles(
 ): Promise<HubFiles> {
   const label = `hf-hub:${repo}@${revision}`;
   checkRevision(label, revision);
-  const storage = repoCacheFolder(options.cacheDir ?? hubCacheDir(), repo);
+  const cacheDir = options.cacheDir ?? hubCacheDir();
+  const storage = repoCacheFolder(cacheDir, repo);
   const offline = options.offline ?? isTrue(process.env['HF_HUB_OFFLINE']);
   const known = REGEX_COMMIT_HASH.test(revision) ? revision : await readCachedRef(storage, revision);
 
@@ -100,7 +101,7 @@ export async function downloadHubFiles(
           repo: { type: 'model', name: repo },
           path: file,
           revision: commit,
-          cacheDir: options.cacheDir ?? hubCacheDir(),
+          cacheDir,
           ...hub,
           fetch: showProgress ? fetchWithProgress(`${repo} ${file}`) : fetch,
         }),
