@@ -13,3 +13,6 @@ export * from './node/data/idx.js';
 export * from './node/data/image-folder.js';
 export * from './node/data/mnist.js';
 export * from './node/data-parallel.js';
+export * from './node/hub/cache.js';
+export * from './node/hub/download.js';
+export * from './node/hub/pretrained-files.js';

@@ -110,10 +110,24 @@ export function decodeEntry(
   const e = header.entries[name];
   if (!e) throw new SafetensorsError(source, `no tensor '${name}'`);
   const start = header.dataStart + e.offsets[0];
-  const len = e.offsets[1] - e.offsets[0];
-  const view = new DataView(bytes.buffer, bytes.byteOffset + start, len);
-  const n = len / ITEM_SIZE[e.dtype];
-  switch (e.dtype) {
+  const data = bytes.subarray(start, start + e.offsets[1] - e.offsets[0]);
+  return decodeLittleEndian(data, e.dtype, (v) => {
+    throw new SafetensorsError(source, `tensor '${name}' holds ${v}, outside the int32 range tfjs supports`);
+  });
+}
+
+/**
+ * Little-endian values of `dtype` (as many as `data` holds) as float32 (F32,
+ * F16, BF16) or int32 (I64, I32, U8); an int64 outside int32 goes to `outOfRange`.
+ */
+export function decodeLittleEndian(
+  data: Uint8Array,
+  dtype: SafetensorsDType,
+  outOfRange: (value: bigint) => never,
+): Float32Array | Int32Array {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const n = Math.floor(data.byteLength / ITEM_SIZE[dtype]);
+  switch (dtype) {
     case 'F32': {
       const out = new Float32Array(n);
       for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
@@ -139,14 +153,12 @@ export function decodeEntry(
       return out;
     }
     case 'U8':
-      return Int32Array.from(new Uint8Array(bytes.buffer, bytes.byteOffset + start, len));
+      return Int32Array.from(data);
     case 'I64': {
       const out = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         const v = view.getBigInt64(i * 8, true);
-        if (v > 2147483647n || v < -2147483648n) {
-          throw new SafetensorsError(source, `tensor '${name}' holds ${v}, outside the int32 range tfjs supports`);
-        }
+        if (v > 2147483647n || v < -2147483648n) outOfRange(v);
         out[i] = Number(v);
       }
       return out;

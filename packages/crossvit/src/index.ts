@@ -7,3 +7,4 @@ export * from './parameter-list.js';
 export * from './presets.js';
 export * from './reference-adapter.js';
 export { type CrossViTCreateOptions, configFromOptions } from './register.js';
+export { CROSSVIT_TIMM_ARGS } from './timm-args.js';

@@ -9,10 +9,12 @@ import {
   presetValue,
   registerModel,
   registerReferenceAdapter,
+  registerTimmArgs,
 } from '@vitkit/core';
 import { CrossViT, type CrossViTConfig } from './crossvit.js';
 import { type CrossViTPreset, MICRO_DEFAULTS, MICRO_PRESET, PRESETS } from './presets.js';
 import { crossvitReferenceAdapter } from './reference-adapter.js';
+import { CROSSVIT_TIMM_ARGS } from './timm-args.js';
 
 const PAPER =
   'CrossViT: Cross-Attention Multi-Scale Vision Transformer for Image Classification (Chen, Fan, Panda; ICCV 2021) https://arxiv.org/abs/2103.14899';
@@ -91,3 +93,4 @@ for (const preset of PRESETS) {
 register(MICRO_PRESET, MICRO_DEFAULTS);
 
 registerReferenceAdapter(crossvitReferenceAdapter);
+registerTimmArgs('crossvit', CROSSVIT_TIMM_ARGS);

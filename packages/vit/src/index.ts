@@ -7,3 +7,4 @@ export * from './presets.js';
 export { optionsFromTimmKwargs, vitReferenceAdapter } from './reference-adapter.js';
 export { presetOptions } from './register.js';
 export * from './vision-transformer.js';
+export { VIT_TIMM_ARGS } from './timm-args.js';

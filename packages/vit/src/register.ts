@@ -1,8 +1,9 @@
 // Registers the standard ViT/DeiT configurations and the timm reference
 // adapter; importing the package runs this once.
-import { type CreateOptions, registerModel, registerReferenceAdapter } from '@vitkit/core';
+import { type CreateOptions, registerModel, registerReferenceAdapter, registerTimmArgs } from '@vitkit/core';
 import { VIT_PRESETS, type VitPreset } from './presets.js';
 import { vitReferenceAdapter } from './reference-adapter.js';
+import { VIT_TIMM_ARGS } from './timm-args.js';
 import { VIT_OPTIONS, VisionTransformer, type VisionTransformerOptions } from './vision-transformer.js';
 
 /**
@@ -26,3 +27,4 @@ for (const preset of VIT_PRESETS) {
 }
 
 registerReferenceAdapter(vitReferenceAdapter);
+registerTimmArgs('vit', VIT_TIMM_ARGS);

@@ -1,6 +1,7 @@
 import type { Command } from '../command.js';
 import { attention } from './attention.js';
 import { compare } from './compare.js';
+import { convert } from './convert.js';
 import { evalCommand } from './eval.js';
 import { info } from './info.js';
 import { inspect } from './inspect.js';
@@ -25,5 +26,6 @@ export const commands: Command[] = [
   throughput,
   attention,
   inspect,
+  convert,
   info,
 ];

@@ -50,16 +50,17 @@ export class TextProgress implements ProgressReporter {
 
   step(p: StepProgress): void {
     const text = `epoch ${p.epoch + 1}/${p.epochs} ${bar(p.batch / p.batchesPerEpoch)} ${p.batch}/${p.batchesPerEpoch}  loss ${p.loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  ${p.imagesPerSecond.toFixed(0)} img/s  eta ${duration(p.etaSeconds)}`;
-    if (this.options.tty) {
-      this.options.write(`\r\x1b[K${text}`);
-      this.drawn = true;
-      return;
-    }
-    const now = Date.now();
-    const every = (this.options.intervalSeconds ?? 10) * 1000;
-    if (now - this.lastLine >= every || p.batch === p.batchesPerEpoch) {
-      this.lastLine = now;
-      this.options.write(`${text}\n`);
+    this.draw(text, p.batch === p.batchesPerEpoch);
+  }
+
+  /** `done` of `total` bytes of a transfer (a download); the line stays once the transfer completes. */
+  transfer(label: string, done: number, total: number): void {
+    const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+    const finished = done >= total;
+    this.draw(`${label} ${bar(done / total)} ${mb(done)}/${mb(total)} MB`, finished);
+    if (finished && this.drawn) {
+      this.options.write('\n');
+      this.drawn = false;
     }
   }
 
@@ -73,6 +74,21 @@ export class TextProgress implements ProgressReporter {
   note(line: string): void {
     this.clear();
     this.options.write(`${line}\n`);
+  }
+
+  /** Redraws `text` on a terminal; elsewhere prints it at the interval, and always when `last`. */
+  private draw(text: string, last: boolean): void {
+    if (this.options.tty) {
+      this.options.write(`\r\x1b[K${text}`);
+      this.drawn = true;
+      return;
+    }
+    const now = Date.now();
+    const every = (this.options.intervalSeconds ?? 10) * 1000;
+    if (now - this.lastLine >= every || last) {
+      this.lastLine = now;
+      this.options.write(`${text}\n`);
+    }
   }
 
   private clear(): void {
