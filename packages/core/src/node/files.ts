@@ -29,5 +29,5 @@ export async function loadSafetensors(path: string): Promise<StateDict> {
 }
 
 export async function saveSafetensors(path: string, tensors: StateDict, options: EncodeOptions = {}): Promise<void> {
-  await writeFileAtomic(path, encodeSafetensors(tensors, options));
+  await writeFileAtomic(path, await encodeSafetensors(tensors, options));
 }

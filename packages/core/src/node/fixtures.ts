@@ -19,7 +19,7 @@ export async function runParityFixture(dir: string): Promise<ParityReport> {
   const weights = await loadSafetensors(join(dir, 'weights.safetensors'));
   const io = await loadSafetensors(join(dir, 'io.safetensors'));
   try {
-    return runParity(config, weights, io);
+    return await runParity(config, weights, io);
   } finally {
     tf.dispose([...Object.values(weights), ...Object.values(io)]);
   }
