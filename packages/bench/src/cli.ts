@@ -4,6 +4,7 @@
 // 1 a failed check or bad input, 2 bad usage.
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { BACKEND_CHOICES } from '@vitkit/core/node';
 import { type OptionSpec, parseArgs, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { commands } from './commands/index.js';
@@ -11,6 +12,12 @@ import { commands } from './commands/index.js';
 const COMMON: OptionSpec[] = [
   { name: 'json', type: 'boolean', description: 'end with one JSON line holding the result' },
   { name: 'help', type: 'boolean', description: 'show this help' },
+  {
+    name: 'backend',
+    type: 'string',
+    value: 'B',
+    description: `where commands compute: ${BACKEND_CHOICES.join(', ')} (default $VITKIT_BACKEND, else the best that loads)`,
+  },
 ];
 
 function mainHelp(): string {
@@ -67,7 +74,20 @@ export async function main(
       return 0;
     }
     json = Boolean(args.options['json']);
-    const result = await command.run(args, { json, progress: (line) => err(line) });
+    const backend = args.options['backend'] as string | undefined;
+    if (backend !== undefined && !BACKEND_CHOICES.includes(backend as never)) {
+      throw new UsageError(`--backend must be ${BACKEND_CHOICES.join(', ')} (got '${backend}')`);
+    }
+    // Through the variable, so that data-parallel workers started by the command use it too.
+    const previous = process.env['VITKIT_BACKEND'];
+    if (backend !== undefined) process.env['VITKIT_BACKEND'] = backend;
+    let result: Awaited<ReturnType<Command['run']>>;
+    try {
+      result = await command.run(args, { json, progress: (line) => err(line) });
+    } finally {
+      if (previous === undefined) delete process.env['VITKIT_BACKEND'];
+      else process.env['VITKIT_BACKEND'] = previous;
+    }
     for (const line of result.lines) (json ? err : out)(line);
     if (json) out(JSON.stringify(result.data));
     return result.ok ? 0 : 1;
@@ -80,7 +100,7 @@ export async function main(
   }
 }
 
-// Run when executed directly (also through npm's bin symlink), not when imported.
+// Run when executed directly (node dist/cli.js), not when imported; the installed bin, bin/vitkit.js, calls main.
 if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
