@@ -44,7 +44,7 @@ async function tryWebGpu(forced: boolean, fallbacks: string[]): Promise<GpuAdapt
     fallbacks.push(`webgpu: ${found.problem}`);
     return null;
   }
-  provideNavigatorGpu(found.adapter);
+  provideNavigatorGpu(found.gpu, found.adapter);
   try {
     // The package registers its backend on import, and only when navigator.gpu exists.
     await import('@tensorflow/tfjs-backend-webgpu');

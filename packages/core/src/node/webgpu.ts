@@ -37,7 +37,7 @@ interface DawnModule {
 }
 
 /** An adapter found, or why none is usable. */
-export type AdapterSearch = { adapter: DawnAdapter; info: GpuAdapterInfo } | { problem: string };
+export type AdapterSearch = { gpu: DawnGpu; adapter: DawnAdapter; info: GpuAdapterInfo } | { problem: string };
 
 const SOFTWARE = /llvmpipe|lavapipe|softpipe|swiftshader/i;
 
@@ -99,7 +99,7 @@ export async function findGpuAdapter(allowSoftware: boolean): Promise<AdapterSea
       api === 'opengles' ? { featureLevel: 'compatibility' } : { powerPreference: 'high-performance' },
     );
     if (!adapter) continue;
-    const found = { adapter, info: describe(adapter, api) };
+    const found = { gpu, adapter, info: describe(adapter, api) };
     if (!found.info.software) return found;
     software ??= found;
   }
@@ -108,9 +108,13 @@ export async function findGpuAdapter(allowSoftware: boolean): Promise<AdapterSea
   return { problem: `Dawn found no adapter (tried ${gpuDevice ? `${native}, ` : ''}opengles)` };
 }
 
-/** Gives tfjs-backend-webgpu `navigator.gpu`, answering its adapter request with `adapter`. */
-export function provideNavigatorGpu(adapter: DawnAdapter): void {
-  const gpu = { requestAdapter: async () => adapter };
+/**
+ * Gives tfjs-backend-webgpu `navigator.gpu`, answering its adapter request with `adapter`. The Dawn
+ * instance stays referenced from it: Dawn stops serving the device's callbacks (buffer reads never
+ * resolve, or the process crashes) once its instance is garbage-collected.
+ */
+export function provideNavigatorGpu(instance: DawnGpu, adapter: DawnAdapter): void {
+  const gpu = { requestAdapter: async () => adapter, dawn: instance };
   const nav = (globalThis as { navigator?: object }).navigator;
   if (nav) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
   else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
