@@ -2,8 +2,8 @@
 // Mesa's llvmpipe on machines without a GPU (.ci/run installs Mesa). The
 // vit_hybrid_* fixtures are left out: their ResNet hybrid model is not built yet.
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, runParityFixture } from '@vitkit/core/node';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { gpuErrors, initBackend, runParityFixture } from '@vitkit/core/node';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureDir } from '../../../test-utils/index.js';
 import '../src/register-models.js';
 import { vitkit } from './cli-helpers.js';
@@ -12,6 +12,11 @@ const FIXTURES = ['vit_tiny', 'vitc_tiny', 'vitp_tiny', 'cswin_tiny', 'crossvit_
 
 beforeAll(async () => {
   await initBackend({ backend: 'webgpu', quiet: true });
+});
+
+// WebGPU reports an invalid kernel asynchronously, and tfjs does not listen: its output is zeros.
+afterEach(() => {
+  expect(gpuErrors()).toEqual([]);
 });
 
 describe('parity on webgpu', () => {

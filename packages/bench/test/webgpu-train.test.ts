@@ -3,8 +3,8 @@
 // by dispose(), and what `vitkit info` and `vitkit throughput` say about the adapter.
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel, createOptimizer, localGradients, trainStep } from '@vitkit/core';
-import { gpuBufferCounts, initBackend } from '@vitkit/core/node';
-import { describe, expect, it } from 'vitest';
+import { gpuBufferCounts, gpuErrors, initBackend } from '@vitkit/core/node';
+import { afterEach, describe, expect, it } from 'vitest';
 import '../src/register-models.js';
 import type { ThroughputCase } from '../src/commands/throughput.js';
 import { vitkit } from './cli-helpers.js';
@@ -15,10 +15,14 @@ function batchOf(size: number, imgSize: number, classes: number) {
   return { images, shape, labels: Int32Array.from({ length: size }, (_, i) => i % classes) };
 }
 
-/** max |a - b| / max |a|: the error relative to the tensor's scale. */
-function relativeError(a: Float32Array, b: Float32Array): number {
+/**
+ * max |a - b| / max |a|, the error relative to the tensor's scale, with the scale at least `floor`:
+ * some gradients are zero in exact arithmetic (a key bias: softmax ignores a shift shared by a row),
+ * and there both backends return rounding noise, which has no relative error.
+ */
+function relativeError(a: Float32Array, b: Float32Array, floor: number): number {
   let diff = 0;
-  let scale = 0;
+  let scale = floor;
   for (let i = 0; i < a.length; i++) {
     diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
     scale = Math.max(scale, Math.abs(a[i]!));
@@ -26,15 +30,38 @@ function relativeError(a: Float32Array, b: Float32Array): number {
   return diff / scale;
 }
 
+// WebGPU reports an invalid kernel asynchronously, and tfjs does not listen: its output is zeros.
+afterEach(() => {
+  expect(gpuErrors()).toEqual([]);
+});
+
+describe('kernels vitkit replaces on webgpu', () => {
+  it('AddN over more tensors than a shader can bind (clipping by the global norm adds one per parameter)', async () => {
+    await initBackend({ backend: 'webgpu', quiet: true });
+    const terms = Array.from({ length: 20 }, (_, i) => tf.fill([5], i + 1));
+    const sum = tf.tidy(() => tf.addN(terms.map((t) => tf.mul(t, 2))));
+    expect(Array.from(await sum.data())).toEqual(new Array(5).fill(420));
+    tf.dispose([sum, ...terms]);
+  });
+});
+
 describe('training on webgpu', () => {
-  it('one step of vit_micro_32: loss and every gradient agree with wasm to 1e-3 relative', async () => {
+  // Small inputs: llvmpipe is slow. Each family's micro model has its own backward kernels.
+  const cases: [string, Record<string, number>][] = [
+    ['vit_micro_32', {}],
+    ['vitc_micro_32', { imgSize: 16 }],
+    ['cswin_micro_32', {}],
+    ['crossvit_micro_32', {}],
+  ];
+  it.each(cases)('one step of %s: loss and every gradient agree with wasm to 1e-3 relative', async (name, options) => {
     await initBackend({ backend: 'wasm', quiet: true });
-    const model = createModel('vit_micro_32');
+    const model = createModel(name, options);
     model.train();
-    const batch = batchOf(2, 32, model.numClasses);
+    const batch = batchOf(2, model.imgSize[0], model.numClasses);
     const onWasm = await localGradients(model)(batch, 0.1);
     const wasmGrads = new Map<string, Float32Array>();
     for (const [name, g] of onWasm.grads) wasmGrads.set(name, (await g.data()) as Float32Array);
+    const largest = Math.max(...[...wasmGrads.values()].map((g) => g.reduce((m, v) => Math.max(m, Math.abs(v)), 0)));
     tf.dispose([...onWasm.grads.values()]);
 
     // The weights move from wasm to webgpu on first use, so both steps start from the same values.
@@ -44,7 +71,8 @@ describe('training on webgpu', () => {
     expect(Math.abs(onGpu.loss - onWasm.loss) / Math.abs(onWasm.loss)).toBeLessThanOrEqual(1e-3);
     expect([...onGpu.grads.keys()].sort()).toEqual([...wasmGrads.keys()].sort());
     for (const [name, g] of onGpu.grads) {
-      expect(relativeError(wasmGrads.get(name)!, (await g.data()) as Float32Array), name).toBeLessThanOrEqual(1e-3);
+      const error = relativeError(wasmGrads.get(name)!, (await g.data()) as Float32Array, 1e-5 * largest);
+      expect(error, name).toBeLessThanOrEqual(1e-3);
     }
     tf.dispose([...onGpu.grads.values()]);
     model.dispose();

@@ -8,7 +8,8 @@ import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BackendInfo, backendInfo } from '../backend.js';
 import { installWasmKernels, type WasmKernelStatus, wasmKernelStatus } from '../wasm-kernels.js';
-import { findGpuAdapter, type GpuAdapterInfo, provideNavigatorGpu } from './webgpu.js';
+import { installWebGpuKernels } from '../webgpu-kernels.js';
+import { findGpuAdapter, type GpuAdapterInfo, provideNavigatorGpu, watchGpuErrors } from './webgpu.js';
 
 export type BackendChoice = 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -38,7 +39,11 @@ function firstLine(e: unknown): string {
   return String(e instanceof Error ? e.message : e).split('\n')[0]!;
 }
 
+/** The adapter of the webgpu backend once it ran: tfjs keeps that backend and its device. */
+let webgpuAdapter: GpuAdapterInfo | null = null;
+
 async function tryWebGpu(forced: boolean, fallbacks: string[]): Promise<GpuAdapterInfo | null> {
+  if (webgpuAdapter && (await tf.setBackend('webgpu'))) return webgpuAdapter;
   const found = await findGpuAdapter(forced);
   if ('problem' in found) {
     fallbacks.push(`webgpu: ${found.problem}`);
@@ -48,7 +53,12 @@ async function tryWebGpu(forced: boolean, fallbacks: string[]): Promise<GpuAdapt
   try {
     // The package registers its backend on import, and only when navigator.gpu exists.
     await import('@tensorflow/tfjs-backend-webgpu');
-    if (await tf.setBackend('webgpu')) return found.info;
+    if (await tf.setBackend('webgpu')) {
+      watchGpuErrors((tf.backend() as unknown as { device: unknown }).device);
+      installWebGpuKernels();
+      webgpuAdapter = found.info;
+      return found.info;
+    }
     fallbacks.push(`@tensorflow/tfjs-backend-webgpu: the backend did not initialise on ${found.info.device || found.info.description}`);
   } catch (e) {
     fallbacks.push(`@tensorflow/tfjs-backend-webgpu: ${firstLine(e)}`);

@@ -120,6 +120,23 @@ export function provideNavigatorGpu(instance: DawnGpu, adapter: DawnAdapter): vo
   else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
 }
 
+const errors: string[] = [];
+
+/**
+ * Records the device's uncaptured errors. WebGPU reports an invalid pipeline or command
+ * asynchronously and tfjs does not listen, so without this a failed kernel only leaves zeros.
+ */
+export function watchGpuErrors(device: unknown): void {
+  (device as { onuncapturederror: ((e: { error: { message: string } }) => void) | null }).onuncapturederror = (e) => {
+    errors.push(e.error.message);
+  };
+}
+
+/** The WebGPU device's uncaptured errors so far (validation, out of memory), oldest first. */
+export function gpuErrors(): readonly string[] {
+  return errors;
+}
+
 /** Used and pooled GPU buffers of the running webgpu backend (null on other backends). */
 export function gpuBufferCounts(backend: unknown): { used: number; free: number; bytesAllocated: number } | null {
   const manager = (
