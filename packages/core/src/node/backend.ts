@@ -113,6 +113,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Nod
   if (forced && !BACKEND_CHOICES.includes(forced)) {
     throw new Error(`VITKIT_BACKEND must be webgpu, tensorflow, wasm or cpu (got '${forced}')`);
   }
+  // A bad VITKIT_WASM_KERNELS is an error whichever backend is chosen.
   wasmKernelsOff();
   await import('@tensorflow/tfjs-backend-cpu');
   const fallbacks: string[] = [];
