@@ -1,7 +1,9 @@
 // Helpers shared by every package's tests: where the reference fixtures and
-// tables live (../shared beside the repository) and tensor comparison. The
-// checks every registered model gets are packages/bench/test/registry-models.test.ts.
-import { readFileSync } from 'node:fs';
+// tables live (../shared beside the repository), tensor comparison, and Node
+// child processes of the TypeScript sources. The checks every registered model
+// gets are packages/bench/test/registry-models.test.ts.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { type FeatureTensors, type ImageClassifier, type Module } from '@vitkit/core';
@@ -86,4 +88,34 @@ export function checkResetClassifier(model: FeaturesModel, x: tf.Tensor): void {
   expect(tf.memory().numTensors).toBe(before);
   expect(() => model.resetClassifier(-1)).toThrow(/numClasses must be a whole number >= 0 \(got -1\)/);
   expect(() => model.resetClassifier(2.5)).toThrow(/numClasses must be a whole number >= 0 \(got 2.5\)/);
+}
+
+/**
+ * Runs `code` (an ES module that may import `@vitkit/core/node`) in a fresh Node process with
+ * `env` added, the workspace's TypeScript sources bundled by esbuild as vitest resolves them:
+ * for what is decided once per process, such as environment variables read at backend start.
+ */
+export async function runNode(code: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { build } = await import('esbuild');
+  const dir = mkdtempSync(`${repoRoot}node_modules/.vitkit-test-`);
+  try {
+    const out = `${dir}/main.mjs`;
+    await build({
+      stdin: { contents: code, resolveDir: repoRoot, loader: 'ts' },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile: out,
+      alias: { '@vitkit/core/node': `${repoRoot}packages/core/src/node.ts`, '@vitkit/core': `${repoRoot}packages/core/src/index.ts` },
+      packages: 'external',
+      logLevel: 'error',
+    });
+    return await new Promise((resolve) => {
+      execFile(process.execPath, [out], { env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      });
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -38,8 +38,10 @@ for (const name of MODELS) {
     const values = await logits.data();
     if (!values.every(Number.isFinite)) throw new Error('logits are not all finite');
 
-    // stateDict() makes PyTorch-layout copies of some weights: free them with tidy.
-    const bytes = tf.tidy(() => encodeSafetensors(model.stateDict()));
+    // stateDict() hands over PyTorch-layout copies: the caller disposes them.
+    const saved = model.stateDict();
+    const bytes = await encodeSafetensors(saved);
+    tf.dispose(Object.values(saved));
     const reloaded = createModel(name);
     reloaded.eval();
     const stateDict = decodeSafetensors(bytes);

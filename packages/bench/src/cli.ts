@@ -5,6 +5,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { nearestName } from '@vitkit/core';
+import { BACKEND_CHOICES } from '@vitkit/core/node';
 import { type OptionSpec, parseArgs, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { commands } from './commands/index.js';
@@ -13,6 +14,13 @@ import { packageVersion } from './versions.js';
 const COMMON = [
   { name: 'json', type: 'boolean', description: 'end with one JSON line holding the result' },
   { name: 'help', type: 'boolean', description: 'show this help (also -h)' },
+  {
+    name: 'backend',
+    type: 'string',
+    value: 'B',
+    choices: BACKEND_CHOICES,
+    description: `where commands compute: ${BACKEND_CHOICES.join(', ')} (default $VITKIT_BACKEND, else the best that loads)`,
+  },
 ] as const satisfies OptionSpec[];
 
 function mainHelp(): string {
@@ -78,7 +86,17 @@ export async function main(
       return 0;
     }
     json = Boolean(args.options['json']);
-    const result = await command.run(args, { json, progress: (line) => err(line) });
+    const backend = args.options['backend'];
+    // Through the variable, so that data-parallel workers started by the command use it too.
+    const previous = process.env['VITKIT_BACKEND'];
+    if (backend !== undefined) process.env['VITKIT_BACKEND'] = backend;
+    let result: Awaited<ReturnType<Command['run']>>;
+    try {
+      result = await command.run(args, { json, progress: (line) => err(line) });
+    } finally {
+      if (previous === undefined) delete process.env['VITKIT_BACKEND'];
+      else process.env['VITKIT_BACKEND'] = previous;
+    }
     for (const line of result.lines) (json ? err : out)(line);
     if (json) out(JSON.stringify(result.data));
     return result.ok ? 0 : 1;
@@ -91,7 +109,7 @@ export async function main(
   }
 }
 
-// Run when executed directly (also through npm's bin symlink), not when imported.
+// Run when executed directly (node dist/cli.js), not when imported; the installed bin, bin/vitkit.js, calls main.
 if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;

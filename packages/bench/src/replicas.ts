@@ -22,6 +22,9 @@ export const WORKERS_OPTION = {
 export function replicaCount(requested: number | undefined, backend: string): number {
   if (requested === undefined) return backend === 'wasm' ? availableParallelism() : 1;
   if (!(Number.isInteger(requested) && requested >= 1)) throw new UsageError(`--workers must be a positive integer (got ${requested})`);
+  // Replicas are for WebAssembly's one thread; a GPU is one device, and the weights are shared through synchronous reads.
+  if (backend === 'webgpu' && requested > 1)
+    throw new UsageError(`--workers ${requested}: data-parallel replicas need the wasm backend, not webgpu`);
   return requested;
 }
 

@@ -1,10 +1,13 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { initBackend } from '@vitkit/core/node';
 import { describe, expect, it } from 'vitest';
 import { fixtureDir } from '../../../test-utils/index.js';
 import { commands } from '../src/commands/index.js';
 import { vitkit } from './cli-helpers.js';
+
+const envBackend = process.env['VITKIT_BACKEND'];
 
 describe('vitkit command line', () => {
   it('lists the commands and exits 2 without one', async () => {
@@ -34,6 +37,24 @@ describe('vitkit command line', () => {
     expect(data.threads).toBeGreaterThanOrEqual(1);
     expect(data.node).toBe(process.version);
     expect(data.packages['@vitkit/core']).toMatch(/^\d+\.\d+\.\d+/);
+    const more = data as unknown as { wasmKernels: { installed: boolean } | null; gpu: unknown; flags: Record<string, unknown> };
+    if (data.backend === 'wasm') {
+      expect(more.wasmKernels).toMatchObject({ installed: true });
+      expect(r.stderr.join('\n')).toContain("kernels   vitkit's Identity, Slice, SplitV, BatchMatMul");
+      expect(more.flags['WASM_HAS_SIMD_SUPPORT']).toBe(true);
+    }
+    expect(more.gpu).toBeNull();
+  });
+
+  it('--backend chooses the backend for the command and is checked', async () => {
+    const r = await vitkit('info', '--backend', 'cpu', '--json');
+    expect(r.code).toBe(0);
+    expect((r.json() as { backend: string }).backend).toBe('cpu');
+    expect(process.env['VITKIT_BACKEND']).toBe(envBackend);
+    const bad = await vitkit('info', '--backend', 'gpu');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.join('\n')).toContain("--backend must be webgpu, tensorflow, wasm, cpu (got 'gpu')");
+    await initBackend({ backend: (envBackend ?? 'wasm') as 'wasm', quiet: true });
   });
 
   it('inspect lists every tensor and counts the parameters of a reference checkpoint', async () => {

@@ -45,6 +45,7 @@ export * from './registry.js';
 export * from './safetensors.js';
 export * from './torch-checkpoint/index.js';
 export * from './wasm-kernels.js';
+export * from './webgpu-kernels.js';
 export * from './data/batch.js';
 export * from './train/adamw.js';
 export * from './train/batch-source.js';

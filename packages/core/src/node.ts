@@ -3,6 +3,7 @@
 import './node/gradients.js';
 
 export * from './node/backend.js';
+export { type GpuAdapterInfo, gpuBufferCounts, gpuErrors } from './node/webgpu.js';
 export * from './node/files.js';
 export * from './node/fixtures.js';
 export * from './node/checkpoint.js';

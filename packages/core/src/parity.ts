@@ -35,7 +35,12 @@ export interface ParityReport {
 }
 
 /** Builds the reference model, loads its weights strictly (`source` names them in errors) and compares on the fixture's input. */
-export function runParity(config: ParityConfig, weights: StateDict, io: StateDict, source = `${config.name} weights`): ParityReport {
+export async function runParity(
+  config: ParityConfig,
+  weights: StateDict,
+  io: StateDict,
+  source = `${config.name} weights`,
+): Promise<ParityReport> {
   const adapter = getReferenceAdapter(config.family);
   const model = adapter.fromReferenceConfig(config.reference_args);
   try {
@@ -44,17 +49,19 @@ export function runParity(config: ParityConfig, weights: StateDict, io: StateDic
     const input = io['input'];
     if (!input) throw new Error(`${config.name}: io.safetensors has no 'input'`);
     const tol = config.tolerance.max_abs;
-    const rows: ParityRow[] = [];
     const unmapped: string[] = [];
-    tf.tidy(() => {
+    // The largest differences stay on the backend until all are computed, then come back in one read.
+    const compared: { name: string; shape: number[] }[] = [];
+    const maxAbs = tf.tidy(() => {
       const x = tf.transpose(input, [0, 2, 3, 1]) as tf.Tensor4D;
       const { logits, intermediates } = adapter.forwardWithIntermediates(model, x);
+      const diffs: tf.Scalar[] = [];
       const compare = (name: string, got: tf.Tensor, want: tf.Tensor) => {
         if (got.shape.join() !== want.shape.join()) {
           throw new Error(`${config.name}: '${name}' has shape [${got.shape}], the reference [${want.shape}]`);
         }
-        const maxAbs = tf.max(tf.abs(tf.sub(got, want))).dataSync()[0]!;
-        rows.push({ tensor: name, shape: [...want.shape], maxAbs, ok: maxAbs <= tol });
+        compared.push({ name, shape: [...want.shape] });
+        diffs.push(tf.max(tf.abs(tf.sub(got, want))));
       };
       compare('logits', logits, io['logits']!);
       for (const key of Object.keys(io).sort()) {
@@ -64,7 +71,11 @@ export function runParity(config: ParityConfig, weights: StateDict, io: StateDic
         if (got) compare(name, got, io[key]!);
         else unmapped.push(name);
       }
+      return tf.stack(diffs);
     });
+    const values = await maxAbs.data();
+    maxAbs.dispose();
+    const rows: ParityRow[] = compared.map((c, i) => ({ tensor: c.name, shape: c.shape, maxAbs: values[i]!, ok: values[i]! <= tol }));
     return {
       fixture: config.name,
       family: config.family,

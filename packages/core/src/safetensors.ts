@@ -183,8 +183,11 @@ export interface EncodeOptions {
   floatDType?: 'F32' | 'F16' | 'BF16';
 }
 
-/** Serialises tensors (keys sorted, header padded to 8 bytes as the reference writer does). */
-export function encodeSafetensors(tensors: StateDict, options: EncodeOptions = {}): Uint8Array {
+/**
+ * Serialises tensors (keys sorted, header padded to 8 bytes as the reference writer does). Values
+ * are read asynchronously: the webgpu backend under Node cannot read a tensor synchronously.
+ */
+export async function encodeSafetensors(tensors: StateDict, options: EncodeOptions = {}): Promise<Uint8Array> {
   const floatDType = options.floatDType ?? 'F32';
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
@@ -211,7 +214,7 @@ export function encodeSafetensors(tensors: StateDict, options: EncodeOptions = {
   out.set(headerBytes, 8);
   let pos = 8 + headerBytes.length;
   for (const { t, dtype, bytes } of plan) {
-    const values = t.dataSync();
+    const values = await t.data();
     if (dtype === 'F32' && values instanceof Float32Array && LITTLE_ENDIAN_HOST) {
       // The file is little-endian like the host: one copy instead of a DataView write per value (~100x faster).
       out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), pos);

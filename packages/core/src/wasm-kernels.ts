@@ -9,8 +9,11 @@
 //   cut the slice from that copy (attention's qkv split: ~10 ms a block for
 //   ViT-Ti at batch 32). These copy the slice's contiguous runs inside the heap.
 // - BatchMatMul: see wasm-batch-matmul.ts.
+// They use the backend's private internals, so installWasmKernels first checks
+// that the running backend has them (wasm-backend-internals.ts) and keeps the
+// stock kernels, with the reason in wasmKernelStatus(), when it does not.
 import * as tf from '@tensorflow/tfjs-core';
-import type { WasmBackendInternals } from './wasm-backend-internals.js';
+import { type WasmBackendInternals, wasmInternalsProblem } from './wasm-backend-internals.js';
 import { batchMatMulBySlices } from './wasm-batch-matmul.js';
 
 /**
@@ -56,7 +59,23 @@ function sliceInHeap(backend: WasmBackendInternals, x: tf.TensorInfo, begin: num
   return out;
 }
 
-let patched = false;
+/** Whether vitkit's wasm kernels are in use, and why not when they are not. */
+export interface WasmKernelStatus {
+  installed: boolean;
+  /** The kernels replaced (empty unless installed). */
+  kernels: string[];
+  /** Why the stock kernels are in use (null when installed). */
+  reason: string | null;
+}
+
+const REPLACED = ['Identity', 'Slice', 'SplitV', 'BatchMatMul'];
+
+let status: WasmKernelStatus | null = null;
+
+/** The outcome of installWasmKernels in this process. */
+export function wasmKernelStatus(): WasmKernelStatus {
+  return status ?? { installed: false, kernels: [], reason: 'the wasm backend has not been initialised' };
+}
 
 /** Registers `make(own)` as the wasm kernel `name`, where `own` is the backend's original. */
 function replaceKernel(name: string, make: (own: tf.KernelFunc) => tf.KernelFunc): void {
@@ -66,9 +85,18 @@ function replaceKernel(name: string, make: (own: tf.KernelFunc) => tf.KernelFunc
   tf.registerKernel({ ...config, kernelFunc: make(config.kernelFunc) });
 }
 
-/** Installs the replacements once; call after the 'wasm' backend is registered. */
-export function patchWasmKernels(): void {
-  if (patched) return;
+/**
+ * Installs the replacements once, on the running wasm `backend` of tfjs-backend-wasm `version`,
+ * unless `off` gives a reason to keep the stock kernels or the backend lacks an internal they
+ * use. Later calls return the first outcome.
+ */
+export function installWasmKernels(backend: tf.KernelBackend, version: string, off?: string): WasmKernelStatus {
+  if (status) return status;
+  const problem = off ?? wasmInternalsProblem(backend, version);
+  if (problem) {
+    status = { installed: false, kernels: [], reason: problem };
+    return status;
+  }
   replaceKernel('Identity', () => ({ inputs, backend }) => {
     const x = inputs['x'] as tf.TensorInfo;
     (backend as unknown as WasmBackendInternals).incRef(x.dataId);
@@ -96,5 +124,6 @@ export function patchWasmKernels(): void {
     });
   });
   replaceKernel('BatchMatMul', batchMatMulBySlices);
-  patched = true;
+  status = { installed: true, kernels: REPLACED, reason: null };
+  return status;
 }

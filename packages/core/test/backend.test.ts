@@ -28,7 +28,10 @@ describe('initBackend', () => {
       // tfjs turns WebAssembly threads off under Node; SIMD works.
       expect(info.threads).toBe(1);
       expect(info.simd).toBe(true);
-      expect(info.fallbacks.map((f) => f.split(':')[0])).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']);
+      // A software WebGPU adapter (llvmpipe here) is never chosen unless asked for.
+      expect(info.fallbacks.map((f) => f.split(':')[0])).toEqual(['webgpu', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']);
+      expect(info.wasmKernels).toMatchObject({ installed: true, reason: null });
+      expect(info.gpu).toBeNull();
     }
     expect(backendInfo()).toEqual({ backend: info.backend, tfjsVersion: info.tfjsVersion, threads: info.threads, simd: info.simd });
   });
@@ -55,7 +58,7 @@ describe('initBackend', () => {
 
   it('an invalid choice is a clear error and changes nothing', async () => {
     await expect(initBackend({ backend: 'gpu' as never, quiet: true })).rejects.toThrow(
-      "VITKIT_BACKEND must be tensorflow, wasm or cpu (got 'gpu')",
+      "VITKIT_BACKEND must be webgpu, tensorflow, wasm or cpu (got 'gpu')",
     );
     process.env['VITKIT_BACKEND'] = 'webgl';
     await expect(initBackend({ quiet: true })).rejects.toThrow(/got 'webgl'/);

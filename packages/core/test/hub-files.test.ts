@@ -10,7 +10,7 @@ import { downloadHubFiles, loadSafetensors, readPretrainedConfig, resolvePretrai
 const REPO = 'tiny/vit-test';
 const CONFIG = JSON.stringify({ architecture: 'vit_tiny_patch16_224', num_classes: 3 });
 
-function weights(n: number, fill = 0.5): Uint8Array {
+function weights(n: number, fill = 0.5): Promise<Uint8Array> {
   return encodeSafetensors({ 'head.bias': tf.fill([n], fill) });
 }
 
@@ -34,7 +34,7 @@ afterEach(async () => {
 
 describe('Hub files through @huggingface/hub', () => {
   it('downloads config.json and model.safetensors into the standard cache layout, then reuses it without a request', async () => {
-    const commit = hub.commit(REPO, { 'config.json': CONFIG, 'model.safetensors': weights(300), 'README.md': '# tiny' });
+    const commit = hub.commit(REPO, { 'config.json': CONFIG, 'model.safetensors': await weights(300), 'README.md': '# tiny' });
     const got = await resolvePretrainedFiles(`hf-hub:${REPO}`);
     expect(got.commit).toBe(commit);
     const storage = join(cache, 'models--tiny--vit-test');
@@ -63,7 +63,7 @@ describe('Hub files through @huggingface/hub', () => {
   });
 
   it('serves HF_HUB_OFFLINE from the cache and names the missing files otherwise', async () => {
-    hub.commit(REPO, { 'config.json': CONFIG, 'model.safetensors': weights(8) });
+    hub.commit(REPO, { 'config.json': CONFIG, 'model.safetensors': await weights(8) });
     process.env['HF_HUB_OFFLINE'] = '1';
     await expect(resolvePretrainedFiles(`hf-hub:${REPO}`)).rejects.toThrow(
       `hf-hub:${REPO}@main: revision 'main' (config.json, model.safetensors) not in the Hub cache`,
@@ -81,8 +81,8 @@ describe('Hub files through @huggingface/hub', () => {
   });
 
   it('loads a tag, a branch and a commit each at its own commit', async () => {
-    const first = hub.commit(REPO, { 'config.json': CONFIG, 'model.safetensors': weights(4, 1) }, { tag: 'v1' });
-    const second = hub.commit(REPO, { 'model.safetensors': weights(4, 2) });
+    const first = hub.commit(REPO, { 'config.json': CONFIG, 'model.safetensors': await weights(4, 1) }, { tag: 'v1' });
+    const second = hub.commit(REPO, { 'model.safetensors': await weights(4, 2) });
     const v1 = await resolvePretrainedFiles(`hf-hub:${REPO}@v1`);
     const main = await resolvePretrainedFiles(`hf-hub:${REPO}`);
     const pinned = await resolvePretrainedFiles(`hf-hub:${REPO}@${first}`);
@@ -115,7 +115,7 @@ describe('Hub files through @huggingface/hub', () => {
   it('reads the config.json it fetched, naming the repository and the file in its errors', async () => {
     const commit = hub.commit(REPO, {
       'config.json': '{"architecture": "vit_tiny_patch16_224", "num_classes": 3}',
-      'model.safetensors': weights(3),
+      'model.safetensors': await weights(3),
     });
     const files = await resolvePretrainedFiles(`hf-hub:${REPO}`);
     await expect(readPretrainedConfig(files)).rejects.toThrow(
@@ -124,7 +124,7 @@ describe('Hub files through @huggingface/hub', () => {
   });
 
   it('sends HF_TOKEN to a gated repository', async () => {
-    hub.commit('gated/vit', { 'config.json': CONFIG, 'model.safetensors': weights(8) }, { token: 'hf_secret' });
+    hub.commit('gated/vit', { 'config.json': CONFIG, 'model.safetensors': await weights(8) }, { token: 'hf_secret' });
     await expect(resolvePretrainedFiles('hf-hub:gated/vit')).rejects.toThrow(
       'hf-hub:gated/vit@main: cannot download config.json, model.safetensors: Access to model gated/vit is restricted',
     );
@@ -135,7 +135,7 @@ describe('Hub files through @huggingface/hub', () => {
   });
 
   it('a download cut short fails, naming the file, and leaves nothing a later run trusts', async () => {
-    hub.commit(REPO, { 'config.json': CONFIG, 'model.safetensors': weights(5000) });
+    hub.commit(REPO, { 'config.json': CONFIG, 'model.safetensors': await weights(5000) });
     hub.spoil(REPO, 'model.safetensors', 'truncate');
     await expect(resolvePretrainedFiles(`hf-hub:${REPO}`)).rejects.toThrow(
       `hf-hub:${REPO}@main: cannot download model.safetensors: terminated (other side closed)`,
@@ -153,7 +153,7 @@ describe('Hub files through @huggingface/hub', () => {
   });
 
   it('a response that ends early without an HTTP error is refused and removed', async () => {
-    const commit = hub.commit(REPO, { 'config.json': CONFIG, 'model.safetensors': weights(500) });
+    const commit = hub.commit(REPO, { 'config.json': CONFIG, 'model.safetensors': await weights(500) });
     hub.spoil(REPO, 'model.safetensors', 'short');
     await expect(resolvePretrainedFiles(`hf-hub:${REPO}`)).rejects.toThrow(
       `hf-hub:${REPO}@main: the download of model.safetensors (commit ${commit}) is not the Hub's file: its content hashes to`,
@@ -164,7 +164,7 @@ describe('Hub files through @huggingface/hub', () => {
   });
 
   it('a download with the wrong bytes is refused and removed; so is a cached blob damaged later', async () => {
-    const commit = hub.commit(REPO, { 'config.json': CONFIG, 'model.safetensors': weights(500) });
+    const commit = hub.commit(REPO, { 'config.json': CONFIG, 'model.safetensors': await weights(500) });
     hub.spoil(REPO, 'model.safetensors', 'corrupt');
     await expect(resolvePretrainedFiles(`hf-hub:${REPO}`)).rejects.toThrow(
       `hf-hub:${REPO}@main: the download of model.safetensors (commit ${commit}) is not the Hub's file: its content hashes to`,
@@ -183,7 +183,7 @@ describe('Hub files through @huggingface/hub', () => {
   });
 
   it('draws a progress bar on stderr for a large file when asked', async () => {
-    hub.commit(REPO, { 'config.json': CONFIG, 'model.safetensors': weights(300_000) });
+    hub.commit(REPO, { 'config.json': CONFIG, 'model.safetensors': await weights(300_000) });
     const written: string[] = [];
     const spy = vi.spyOn(process.stderr, 'write').mockImplementation((text) => {
       written.push(String(text));
@@ -200,7 +200,7 @@ describe('Hub files through @huggingface/hub', () => {
   });
 
   it("fetches a registry NAME.TAG (or a bare NAME's default tag) from timm's repository", async () => {
-    const commit = hub.commit('timm/deit_tiny_patch16_224.fb_in1k', { 'config.json': CONFIG, 'model.safetensors': weights(8) });
+    const commit = hub.commit('timm/deit_tiny_patch16_224.fb_in1k', { 'config.json': CONFIG, 'model.safetensors': await weights(8) });
     expect((await resolvePretrainedFiles('deit_tiny_patch16_224.fb_in1k')).commit).toBe(commit);
     expect((await resolvePretrainedFiles('deit_tiny_patch16_224')).commit).toBe(commit);
     await expect(resolvePretrainedFiles('deit_tiny_patch16_224.in22k')).rejects.toThrow(
@@ -212,7 +212,7 @@ describe('Hub files through @huggingface/hub', () => {
     const dir = await mkdtemp(join(tmpdir(), 'vitkit-local-'));
     await writeFile(join(dir, 'config.json'), CONFIG);
     await expect(resolvePretrainedFiles(`local-dir:${dir}`)).rejects.toThrow(`local-dir:${dir}: no model.safetensors in ${dir}`);
-    await writeFile(join(dir, 'model.safetensors'), weights(2));
+    await writeFile(join(dir, 'model.safetensors'), await weights(2));
     expect(await resolvePretrainedFiles(`local-dir:${dir}`)).toEqual({
       source: `local-dir:${dir}`,
       config: join(dir, 'config.json'),

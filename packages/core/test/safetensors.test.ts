@@ -41,7 +41,7 @@ function expectSafetensorsError(bytes: Uint8Array, reason: RegExp): void {
 const f32 = (n: number) => new Uint8Array(4 * n);
 
 describe('safetensors round trip', () => {
-  it('F32, int32 as I64, and metadata come back exactly; keys sorted; header 8-byte aligned', () => {
+  it('F32, int32 as I64, and metadata come back exactly; keys sorted; header 8-byte aligned', async () => {
     const tensors: StateDict = {
       'b.weight': tf.tensor2d([
         [1.5, -2.25, 3e-8],
@@ -53,7 +53,7 @@ describe('safetensors round trip', () => {
     };
     // Non-ASCII text: the alignment must count UTF-8 bytes, not characters.
     const metadata = { format: 'pt', note: 'größe µ 模型' };
-    const bytes = encodeSafetensors(tensors, { metadata });
+    const bytes = await encodeSafetensors(tensors, { metadata });
     const header = readSafetensorsHeader(bytes);
     expect(header.dataStart % 8).toBe(0);
     expect(header.metadata).toEqual(metadata);
@@ -71,7 +71,7 @@ describe('safetensors round trip', () => {
     tf.dispose([...Object.values(tensors), ...Object.values(back)]);
   });
 
-  it('F16: exact where representable, round to nearest even, subnormals, overflow and NaN', () => {
+  it('F16: exact where representable, round to nearest even, subnormals, overflow and NaN', async () => {
     const cases: [number, number][] = [
       [1, 1],
       [-2, -2],
@@ -88,7 +88,7 @@ describe('safetensors round trip', () => {
       [-70000, Number.NEGATIVE_INFINITY],
     ];
     const t = tf.tensor1d([...cases.map(([v]) => v), Number.NaN]);
-    const bytes = encodeSafetensors({ t }, { floatDType: 'F16' });
+    const bytes = await encodeSafetensors({ t }, { floatDType: 'F16' });
     expect(readSafetensorsHeader(bytes).entries['t']).toMatchObject({ dtype: 'F16', offsets: [0, 2 * (cases.length + 1)] });
     const back = decodeSafetensors(bytes);
     const values = back['t']!.dataSync();
@@ -99,7 +99,7 @@ describe('safetensors round trip', () => {
     tf.dispose([t, back['t']!]);
   });
 
-  it('BF16: exact where representable, round to nearest even, NaN', () => {
+  it('BF16: exact where representable, round to nearest even, NaN', async () => {
     const cases: [number, number][] = [
       [1, 1],
       [-3.140625, -3.140625],
@@ -109,7 +109,7 @@ describe('safetensors round trip', () => {
       [1 + 2 ** -8 + 2 ** -12, 1 + 2 ** -7], // above the tie
     ];
     const t = tf.tensor1d([...cases.map(([v]) => v), Number.NaN]);
-    const back = decodeSafetensors(encodeSafetensors({ t }, { floatDType: 'BF16' }));
+    const back = decodeSafetensors(await encodeSafetensors({ t }, { floatDType: 'BF16' }));
     const values = back['t']!.dataSync();
     cases.forEach(([, want], i) => {
       expect(values[i], `BF16(${cases[i]![0]})`).toBe(Math.fround(want));
@@ -212,12 +212,12 @@ describe('safetensors: malformed files get a SafetensorsError naming the file an
     expectSafetensorsError(craft('{}', new Uint8Array(0), 2n ** 64n - 1n), /runs past the end/);
   });
 
-  it('every truncation of a valid file', () => {
+  it('every truncation of a valid file', async () => {
     const t = tf.tensor2d([
       [1, 2],
       [3, 4],
     ]);
-    const bytes = encodeSafetensors({ t, u: tf.tensor1d([5], 'int32') });
+    const bytes = await encodeSafetensors({ t, u: tf.tensor1d([5], 'int32') });
     t.dispose();
     for (let n = 0; n < bytes.length; n++) expectSafetensorsError(bytes.subarray(0, n), /./);
     expectSafetensorsError(bytes.subarray(0, bytes.length - 1), /lie outside the \d+-byte data section/);

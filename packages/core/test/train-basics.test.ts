@@ -42,15 +42,15 @@ describe('clipByGlobalNorm', () => {
 });
 
 describe('top-k accuracy', () => {
-  it('counts labels among the k largest logits', () => {
+  it('counts labels among the k largest logits', async () => {
     const logits = tf.tensor2d([
       [0.1, 0.9, 0.0],
       [0.5, 0.2, 0.3],
       [0.2, 0.3, 0.5],
     ]);
-    expect(topKCorrect(logits, [1, 2, 0], [1, 2])).toEqual([1, 2]);
+    expect(await topKCorrect(logits, [1, 2, 0], [1, 2])).toEqual([1, 2]);
     const acc = new Accuracy();
-    acc.update(logits, [1, 2, 0], 2);
+    await acc.update(logits, [1, 2, 0], 2);
     expect(acc.top1).toBeCloseTo(1 / 3);
     expect(acc.top5).toBe(1);
     expect(acc.loss).toBe(2);

@@ -52,15 +52,19 @@ export const attention = defineCommand({
         rollout: options.rollout,
         ...(layer === undefined ? {} : { layer }),
       });
-      const rows = groups.map((g) => {
-        const [, k, gh, gw] = g.maps.shape as number[];
-        const data = g.maps.dataSync() as Float32Array;
-        const cell = gh! * gw!;
-        return { panels: Array.from({ length: k! }, (_, i) => ({ values: data.slice(i * cell, (i + 1) * cell), grid: g.grid })) };
-      });
+      const rows = await Promise.all(
+        groups.map(async (g) => {
+          const [, k, gh, gw] = g.maps.shape as number[];
+          const data = (await g.maps.data()) as Float32Array;
+          const cell = gh! * gw!;
+          return { panels: Array.from({ length: k! }, (_, i) => ({ values: data.slice(i * cell, (i + 1) * cell), grid: g.grid })) };
+        }),
+      );
       const png = await renderHeatmaps(rgb, size, rows);
       await writeFileAtomic(out, png);
-      const probabilities = tf.tidy(() => tf.softmax(logits).dataSync());
+      const softmax = tf.softmax(logits);
+      const probabilities = await softmax.data();
+      softmax.dispose();
       const top = [...probabilities]
         .map((p, i) => ({ class: i, probability: p }))
         .sort((a, b) => b.probability - a.probability)

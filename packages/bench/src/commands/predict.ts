@@ -45,11 +45,9 @@ export const predict = defineCommand({
     try {
       for (const path of positionals) {
         const { x } = await loadImageForModel(path, entry.defaults, model.imgSize[0]);
-        const { values, indices } = tf.tidy(() => {
-          const top = tf.topk(tf.softmax(model.forward(x)), k);
-          return { values: top.values.dataSync(), indices: top.indices.dataSync() };
-        });
-        x.dispose();
+        const top = tf.tidy(() => tf.topk(tf.softmax(model.forward(x)), k));
+        const [values, indices] = await Promise.all([top.values.data(), top.indices.data()]);
+        tf.dispose([x, top.values, top.indices]);
         predictions.push({
           image: path,
           top: Array.from(indices, (index, i) => ({ index, label: classes[index]!, probability: values[i]! })),

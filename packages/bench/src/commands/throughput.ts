@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createOptimizer, localGradients, trainStep } from '@vitkit/core';
-import { type DataParallel, initBackend, wasmHeapBytes } from '@vitkit/core/node';
+import { currentBackend, type DataParallel, type GpuAdapterInfo, initBackend, wasmHeapBytes } from '@vitkit/core/node';
 import { type OptionsOf, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { textTable } from '../format.js';
@@ -41,6 +41,8 @@ export interface ThroughputCase {
   /** Tensors alive after the timed calls minus before them, on the main thread (0: nothing leaks). */
   tensor_growth: number;
   backend: string;
+  /** The WebGPU adapter the case ran on (null on other backends). */
+  adapter: GpuAdapterInfo | null;
 }
 
 /** Times inference or AdamW training steps of one model on a random batch, split over `replicas`. */
@@ -52,7 +54,9 @@ export async function measureThroughput(name: string, options: ThroughputOptions
   const train = options.train;
   const [h, w] = model.imgSize;
   const shape: [number, number, number, number] = [batch, h, w, c];
-  const images = tf.tidy(() => tf.randomNormal(shape, 0, 1, 'float32', 7).dataSync() as Float32Array);
+  const random = tf.randomNormal(shape, 0, 1, 'float32', 7);
+  const images = (await random.data()) as Float32Array;
+  random.dispose();
   const optimizer = train ? createOptimizer('adamw', model, { weightDecay: 0.05 }) : null;
   let parallel: DataParallel | null = null;
   let step = 0;
@@ -98,6 +102,7 @@ export async function measureThroughput(name: string, options: ThroughputOptions
       heap_bytes_after_warmup: heapAfterWarmup,
       tensor_growth: tf.memory().numTensors - tensorsBefore,
       backend,
+      adapter: currentBackend()?.gpu ?? null,
     };
   } finally {
     await parallel?.close();

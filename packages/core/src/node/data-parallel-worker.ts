@@ -39,7 +39,7 @@ port.once('message', async (init: WorkerInit) => {
         if (step.kind === 'forward') {
           model.eval();
           const y = tf.tidy(() => model.forward(tf.tensor4d(step.images, step.shape)));
-          const logits = (y.dataSync() as Float32Array).slice();
+          const logits = ((await y.data()) as Float32Array).slice();
           const shape = y.shape;
           y.dispose();
           model.train();
@@ -50,7 +50,7 @@ port.once('message', async (init: WorkerInit) => {
         const { loss, grads: g } = await gradientFn(step.batch, step.labelSmoothing);
         for (const [name, offset] of init.layout) {
           const t = g.get(name);
-          if (t) grads.set(t.dataSync() as Float32Array, offset);
+          if (t) grads.set((await t.data()) as Float32Array, offset);
         }
         tf.dispose([...g.values()]);
         send({ loss, heapBytes: wasmHeapBytes() });

@@ -32,7 +32,7 @@ export async function loadSafetensors(path: string): Promise<StateDict> {
 }
 
 export async function saveSafetensors(path: string, tensors: StateDict, options: EncodeOptions = {}): Promise<void> {
-  await writeFileAtomic(path, encodeSafetensors(tensors, options));
+  await writeFileAtomic(path, await encodeSafetensors(tensors, options));
 }
 
 /** Reads a safetensors file into `model` through `loadWeights`; every error names the file. */

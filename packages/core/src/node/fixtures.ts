@@ -20,7 +20,7 @@ export async function runParityFixture(dir: string): Promise<ParityReport> {
   const weights = await loadSafetensors(weightsPath);
   const io = await loadSafetensors(join(dir, 'io.safetensors'));
   try {
-    return runParity(config, weights, io, weightsPath);
+    return await runParity(config, weights, io, weightsPath);
   } finally {
     tf.dispose([...Object.values(weights), ...Object.values(io)]);
   }

@@ -33,8 +33,10 @@ export async function evaluate(model: Layer, source: BatchSource, options: Evalu
       const logits = options.forward
         ? await options.forward(batch.images, batch.shape)
         : tf.tidy(() => model.forward(tf.tensor4d(batch.images, batch.shape)));
-      const loss = tf.tidy(() => crossEntropy(logits, tf.tensor1d(batch.labels, 'int32')).dataSync()[0]!);
-      acc.update(logits, batch.labels, loss);
+      const lossTensor = tf.tidy(() => crossEntropy(logits, tf.tensor1d(batch.labels, 'int32')));
+      const loss = (await lossTensor.data())[0]!;
+      lossTensor.dispose();
+      await acc.update(logits, batch.labels, loss);
       logits.dispose();
       options.onBatch?.(++done, source.batchesPerEpoch);
     }

@@ -8,9 +8,9 @@ export class Accuracy {
   private lossSum = 0;
 
   /** Counts a batch: logits [B, K], integer labels. */
-  update(logits: tf.Tensor, labels: ArrayLike<number>, loss?: number): void {
+  async update(logits: tf.Tensor, labels: ArrayLike<number>, loss?: number): Promise<void> {
     const [b, k] = logits.shape as [number, number];
-    const [c1, c5] = topKCorrect(logits, labels, [1, Math.min(5, k)]);
+    const [c1, c5] = await topKCorrect(logits, labels, [1, Math.min(5, k)]);
     this.correct1 += c1!;
     this.correct5 += c5!;
     if (loss !== undefined) this.lossSum += loss * b;
@@ -31,11 +31,11 @@ export class Accuracy {
 }
 
 /** How many rows of logits [B, K] have their label among the top k, for each k in `ks`. */
-export function topKCorrect(logits: tf.Tensor, labels: ArrayLike<number>, ks: number[]): number[] {
+export async function topKCorrect(logits: tf.Tensor, labels: ArrayLike<number>, ks: number[]): Promise<number[]> {
   const [b] = logits.shape as [number, number];
   const kMax = Math.max(...ks);
   const indices = tf.tidy(() => tf.topk(logits, kMax).indices);
-  const top = indices.dataSync();
+  const top = await indices.data();
   indices.dispose();
   return ks.map((k) => {
     let n = 0;

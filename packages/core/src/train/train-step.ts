@@ -41,13 +41,13 @@ export function batchTensors(batch: Batch): { x: tf.Tensor4D; target: tf.Tensor 
 export function localGradients(model: Layer): GradientFn {
   const named = model.namedParameters();
   const params = named.map(([, v]) => v);
-  return (batch, labelSmoothing) => {
+  return async (batch, labelSmoothing) => {
     const result = tf.tidy(() => {
       const { x, target } = batchTensors(batch);
       const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(x), target, labelSmoothing), params);
       return { value, grads: named.map(([, v]) => grads[v.name]) };
     });
-    const loss = result.value.dataSync()[0]!;
+    const loss = (await result.value.data())[0]!;
     result.value.dispose();
     const grads = new Map<string, tf.Tensor>();
     named.forEach(([name], i) => {
@@ -84,7 +84,7 @@ export async function trainStep(gradientFn: GradientFn, optimizer: Optimizer, ba
     }
     const names = [...grads.keys()];
     const clipped = clipByGlobalNorm([...grads.values()], options.clipGradNorm);
-    const gradNorm = clipped.norm.dataSync()[0]!;
+    const gradNorm = (await clipped.norm.data())[0]!;
     try {
       optimizer.apply(new Map(names.map((n, i) => [n, clipped.grads[i]!])), options.lr);
     } finally {
