@@ -59,11 +59,11 @@ for dir in ../shared/fixtures/parity/*/; do
 done
 for model in vit_small_patch16_224 vit_base_patch16_224 cswin_tiny_224 crossvit_small_240; do
   for batch in 1 8 64; do
-    step "throughput-$model-$batch" vitkit throughput --model "$model" --batch "$batch" --runs 5 --warmup 2 --json
+    step "throughput-$model-$batch" vitkit throughput --model "$model" --batch-size "$batch" --runs 5 --warmup 2 --json
   done
 done
 for model in vit_micro_32 vitc_micro_32 cswin_micro_32 crossvit_micro_32; do
-  step "train-$model-256" vitkit throughput --model "$model" --train --batch 256 --runs 3 --warmup 1 --json
+  step "train-$model-256" vitkit throughput --model "$model" --train --batch-size 256 --runs 3 --warmup 1 --json
 done
 if python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1; then
   for batch in 1 8 64; do

@@ -53,7 +53,7 @@ describe('vitkit command line', () => {
     expect(process.env['VITKIT_BACKEND']).toBe(envBackend);
     const bad = await vitkit('info', '--backend', 'gpu');
     expect(bad.code).toBe(2);
-    expect(bad.stderr.join('\n')).toContain("--backend must be webgpu, tensorflow, wasm, cpu (got 'gpu')");
+    expect(bad.stderr.join('\n')).toContain("--backend must be one of webgpu, tensorflow, wasm, cpu (got 'gpu')");
     await initBackend({ backend: (envBackend ?? 'wasm') as 'wasm', quiet: true });
   });
 

@@ -131,7 +131,7 @@ describe('the vitkit command on webgpu', () => {
   });
 
   it('throughput records the adapter in its JSON', async () => {
-    const args = ['--model', 'vit_micro_32', '--img-size', '8', '--batch', '1', '--runs', '1', '--warmup', '0'];
+    const args = ['--model', 'vit_micro_32', '--img-size', '8', '--batch-size', '1', '--runs', '1', '--warmup', '0'];
     const r = await vitkit('throughput', ...args, '--backend', 'webgpu', '--json');
     expect(r.code).toBe(0);
     const c = r.json() as ThroughputCase;
