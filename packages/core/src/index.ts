@@ -28,6 +28,7 @@ export * from './layout.js';
 export * from './module.js';
 export * from './ops/conv.js';
 export * from './ops/dense.js';
+export * from './ops/max-pool.js';
 export * from './ops/resize.js';
 export * from './parity.js';
 export * from './random.js';

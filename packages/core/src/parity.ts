@@ -8,6 +8,8 @@ import { getReferenceAdapter } from './reference.js';
 export interface ParityConfig {
   name: string;
   family: string;
+  /** Which reference implementation made the export; picks the adapter when the family has several. */
+  reference?: string;
   reference_args: Record<string, unknown>;
   num_params?: number;
   tolerance: { max_abs: number };
@@ -35,7 +37,7 @@ export interface ParityReport {
 
 /** Builds the reference model, loads its weights strictly and compares on the fixture's input. */
 export function runParity(config: ParityConfig, weights: StateDict, io: StateDict): ParityReport {
-  const adapter = getReferenceAdapter(config.family);
+  const adapter = getReferenceAdapter(config.family, config.reference);
   const model = adapter.fromReferenceConfig(config.reference_args);
   try {
     const converted = adapter.convertStateDict(weights);

@@ -96,6 +96,7 @@ const seqFirst = (t: tf.Tensor) => tf.transpose(t, [1, 0, 2]);
 
 export const pyclsReferenceAdapter: ReferenceAdapter = {
   family: 'hybrid-stem',
+  reference: 'pycls',
   fromReferenceConfig: fromPyclsParams,
   convertStateDict: (sd: StateDict) => fromPyclsStateDict(sd),
   forwardWithIntermediates(model: ImageClassifier, x: tf.Tensor4D) {

@@ -43,7 +43,9 @@ export const attention: Command = {
           throw new InputError(e.message);
         });
         try {
-          model.loadStateDict(getReferenceAdapter(entry.defaults.family).convertStateDict(sd), { context: checkpoint });
+          model.loadStateDict(getReferenceAdapter(entry.defaults.family, entry.defaults.implementation).convertStateDict(sd), {
+            context: checkpoint,
+          });
         } catch (e) {
           throw new InputError((e as Error).message);
         } finally {

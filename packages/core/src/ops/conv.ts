@@ -28,7 +28,7 @@ export function convOutSize(size: number, kernel: number, stride: number, paddin
  * x[:, i + s*t, j + s*u, :] for t < outH, u < outW: a strided window taken with
  * slice and reshape only, as stridedSlice has no gradient in tfjs.
  */
-function stridedWindow(x: tf.Tensor4D, i: number, j: number, [sh, sw]: Pair, outH: number, outW: number): tf.Tensor4D {
+export function stridedWindow(x: tf.Tensor4D, i: number, j: number, [sh, sw]: Pair, outH: number, outW: number): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
   const needH = i + sh * outH;
   const needW = j + sw * outW;
@@ -51,7 +51,7 @@ function stridedWindow(x: tf.Tensor4D, i: number, j: number, [sh, sw]: Pair, out
 }
 
 /** Inverse of stridedWindow: places y [B, outH, outW, C] at rows i + s*t, cols j + s*u of an H x W zero map. */
-function scatterWindow(y: tf.Tensor4D, i: number, j: number, [sh, sw]: Pair, h: number, w: number): tf.Tensor4D {
+export function scatterWindow(y: tf.Tensor4D, i: number, j: number, [sh, sw]: Pair, h: number, w: number): tf.Tensor4D {
   const [b, outH, outW, c] = y.shape;
   let up: tf.Tensor4D = y;
   if (sh > 1 || sw > 1) {
