@@ -50,7 +50,10 @@ export function getReferenceAdapter(family: string, reference?: string): Referen
     throw new Error(`no reference adapter for family '${family}' (known: ${[...adapters.keys()].join(', ') || 'none'})`);
   }
   if (candidates.length === 1 && (reference === undefined || candidates[0]!.reference === undefined)) return candidates[0]!;
-  const prefixes = candidates.map((a) => `'${a.reference ?? ''}'`).join(', ');
+  const prefixes = candidates
+    .map((a) => `'${a.reference ?? ''}'`)
+    .sort()
+    .join(', ');
   if (reference === undefined) {
     throw new Error(`family '${family}' has several references (${prefixes}); say which one (config.json 'reference')`);
   }

@@ -92,9 +92,16 @@ function patchSizeOf(config: HybridEmbedConfig): number {
   return p;
 }
 
-/** An `embedLayer` for @vitkit/vit's VisionTransformer: a HybridEmbed of the model's input channels and width. */
+/**
+ * An `embedLayer` for @vitkit/vit's VisionTransformer: a HybridEmbed of the
+ * model's input channels and width, refused before any weight is made when
+ * its patches do not tile the feature map of the model's image size.
+ */
 export function hybridEmbedLayer(
   config: HybridEmbedConfig,
 ): (imgSize: [number, number], inChannels: number, embedDim: number) => HybridEmbed {
-  return (_imgSize, inChannels, embedDim) => new HybridEmbed(inChannels, embedDim, config);
+  return ([h, w], inChannels, embedDim) => {
+    HybridEmbed.grid(inChannels, config, h, w);
+    return new HybridEmbed(inChannels, embedDim, config);
+  };
 }
