@@ -4,8 +4,8 @@
 // mean 0 and scaled to variance 1 (biased, over in x kh x kw, eps inside the
 // square root) before an ordinary convolution without bias.
 import * as tf from '@tensorflow/tfjs-core';
-import { type Cost, conv2d, kaimingNormalFanOut, Layer, type Pair } from '@vitkit/core';
-import { paddedOutputSize, windowPadding } from './same-padding.js';
+import { Conv2d, type Cost, conv2d, kaimingNormalFanOut, Layer, type Pair } from '@vitkit/core';
+import { windowPadding } from './same-padding.js';
 
 export interface StdConv2dOptions {
   stride?: number;
@@ -91,7 +91,7 @@ export class StdConv2d extends Layer {
     super.dispose();
   }
 
-  /** Cost of one h x w image, and the output size. */
+  /** Cost of one h x w image, and the output size: an unpadded convolution of the padded map. */
   static cost(
     inChannels: number,
     outChannels: number,
@@ -102,9 +102,6 @@ export class StdConv2d extends Layer {
   ): Cost & { outH: number; outW: number } {
     const stride = options.stride ?? 1;
     const [ph, pw] = windowPadding(options.paddingSame ?? true, h, w, kernel, stride);
-    const outH = paddedOutputSize(h, kernel, stride, ph);
-    const outW = paddedOutputSize(w, kernel, stride, pw);
-    const perOut = inChannels * kernel * kernel;
-    return { params: perOut * outChannels, macs: outH * outW * outChannels * perOut, outH, outW };
+    return Conv2d.cost(inChannels, outChannels, kernel, h + ph[0] + ph[1], w + pw[0] + pw[1], { stride, bias: false });
   }
 }
