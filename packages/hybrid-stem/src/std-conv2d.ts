@@ -48,7 +48,7 @@ export class StdConv2d extends Layer {
     this.stride = options.stride ?? 1;
     this.paddingSame = options.paddingSame ?? true;
     this.eps = options.eps ?? 1e-8;
-    // timm's ResNetV2 init; standardisation makes the scale irrelevant, not the spread of directions.
+    // timm's ResNetV2 init (He normal, fan out); the standardisation discards its scale, keeping the random directions.
     this.weight = this.addParameter(
       'weight',
       kaimingNormalFanOut([kernel, kernel, inChannels, outChannels], outChannels * kernel * kernel),
