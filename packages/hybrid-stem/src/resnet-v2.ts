@@ -104,6 +104,18 @@ export class ResNetV2Stage extends Layer {
   forward(x: tf.Tensor): tf.Tensor {
     return this.blocks.items.reduce((y, block) => block.forward(y), x);
   }
+
+  /** Cost of one h x w input map, and the output size. */
+  static cost(blocks: BottleneckConfig[], h: number, w: number): Cost & { outH: number; outW: number } {
+    const costs: Cost[] = [];
+    let [oh, ow] = [h, w];
+    for (const block of blocks) {
+      const c = Bottleneck.cost(block, oh, ow);
+      costs.push(c);
+      [oh, ow] = [c.outH, c.outW];
+    }
+    return { ...sumCosts(...costs), outH: oh, outW: ow };
+  }
 }
 
 /** The backbone: `stem` and `stages`, returning the last stage's NHWC feature map. */
@@ -143,8 +155,8 @@ export class ResNetV2 extends Layer {
     const stem = ResNetV2Stem.cost(plan.inChannels, plan.stemChannels, h, w, plan.paddingSame);
     const costs: Cost[] = [stem];
     let [oh, ow] = [stem.outH, stem.outW];
-    for (const block of plan.stages.flat()) {
-      const c = Bottleneck.cost(block, oh, ow);
+    for (const blocks of plan.stages) {
+      const c = ResNetV2Stage.cost(blocks, oh, ow);
       costs.push(c);
       [oh, ow] = [c.outH, c.outW];
     }
