@@ -3,7 +3,7 @@
 // registered. Forward, backward (a finite, non-zero gradient for every
 // parameter), state-dict round trip, no tensor leak, the default config, and
 // the built model's parameters and complexity against the registry's static
-// cost. Then every model is built with each of its family's options set.
+// cost. Then every model is built with each of its declared options set.
 //
 // Models above a size cap run shrunk (as timm caps the size it tests): the
 // block is the same code at every depth and width, so one or two blocks on a
@@ -12,22 +12,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type CreateOptions, createModel, getModelEntry, listModels, type ModelEntry, PatchEmbed } from '@vitkit/core';
 import { CSWIN_PRESETS } from '@vitkit/cswin';
-import { PRESETS as HYBRID_PRESETS } from '@vitkit/hybrid-stem';
+import { PRESETS as HYBRID_PRESETS, RESNET_HYBRID_PRESETS } from '@vitkit/hybrid-stem';
 import { type EmbedLayerFactory, VIT_PRESETS } from '@vitkit/vit';
 import { describe, expect, it } from 'vitest';
 import '../src/register-models.js';
 
-/** Models up to this many MACs an image run as registered; bigger ones get their family's shrunk options. */
+/** Models up to this many MACs an image run as registered; bigger ones get their declaration's shrunk options. */
 const MACS_CAP = 50e6;
 
 /**
- * Each family's shrunk configuration of a model too big to test as
- * registered: heads, patch and stem as published, the width cut to a few
- * channels a head, one block (or one a stage).
+ * The shrunk configuration of a model too big to test as registered, per
+ * option declaration: heads, patch and stem as published, the width cut to a
+ * few channels a head, one block (or one a stage).
  */
 const SHRINK: Record<string, (name: string) => CreateOptions> = {
   // Two patches a side (patch 14 models at 28 px, patch 32 at 64), 16 channels a head.
-  vit: (name) => {
+  VisionTransformer: (name) => {
     const { patchSize, numHeads } = VIT_PRESETS.find((p) => p.name === name)!.architecture;
     return { imgSize: 2 * patchSize!, depth: 1, embedDim: 16 * numHeads! };
   },
@@ -37,6 +37,16 @@ const SHRINK: Record<string, (name: string) => CreateOptions> = {
     const width = 16 * numHeads!;
     return { imgSize: 32, depth: 1, embedDim: width, mlpHidden: (width * mlpHidden!) / embedDim! };
   },
+  // At 32 px a 1x1 or 2x2 token grid; the backbone keeps its stages, block counts and strides at 256 channels a stage.
+  'ResNet hybrid': (name) => {
+    const { backbone, numHeads } = RESNET_HYBRID_PRESETS.find((p) => p.name === name)!.config;
+    return {
+      imgSize: 32,
+      depth: 1,
+      embedDim: 16 * numHeads!,
+      backbone: { layers: backbone.layers, channels: [256, 256, 256, 256], stemChannels: 32 },
+    };
+  },
   // A 64 px input (grids 16, 8, 4, 2), one block a stage, stripes that divide
   // those grids, a stage-1 width of 8 per stage-1 head.
   cswin: (name) => {
@@ -44,13 +54,13 @@ const SHRINK: Record<string, (name: string) => CreateOptions> = {
     return { imgSize: 64, depths: [1, 1, 1, 1], splitSize: [1, 2, 2, 2], embedDim: 8 * heads[0]! };
   },
   // Branches at 48 and 32 px (4x4 and 2x2 patches), one encoder of one block each (CrossViT's width is not an option).
-  crossvit: () => ({ imgSize: 48, depth: [[1, 1, 0]] }),
+  CrossViT: () => ({ imgSize: 48, depth: [[1, 1, 0]] }),
 };
 
 function testOptions(entry: ModelEntry): CreateOptions {
   if (entry.cost().macs <= MACS_CAP) return {};
-  const shrink = SHRINK[entry.defaults.family];
-  if (!shrink) throw new Error(`no shrunk configuration for family '${entry.defaults.family}' (add one to SHRINK)`);
+  const shrink = SHRINK[entry.options.owner];
+  if (!shrink) throw new Error(`no shrunk configuration for the '${entry.options.owner}' options (add one to SHRINK)`);
   return shrink(entry.name);
 }
 
@@ -98,7 +108,11 @@ describe.each(listModels())('%s', (name) => {
       expect(model.numParams()).toBe(cost.params);
       expect(model.complexity()).toEqual(cost);
 
+      // A first forward in each mode settles what that mode caches (StdConv2d keeps its
+      // standardised filters in eval mode and releases them at its first training forward).
+      const settle = () => tf.tidy(() => model.forward(x)).dispose();
       model.eval();
+      settle();
       let before = tf.memory().numTensors;
       const logits = tf.tidy(() => model.forward(x));
       expect(logits.shape).toEqual([2, NUM_CLASSES]);
@@ -107,6 +121,7 @@ describe.each(listModels())('%s', (name) => {
       expect(tf.memory().numTensors).toBe(before);
 
       model.train();
+      settle();
       before = tf.memory().numTensors;
       const norms = tf.tidy(() => {
         const { value, grads } = tf.variableGrads(
@@ -177,12 +192,35 @@ const VIT_SETS: CreateOptions[] = [
 
 const { embedLayer: _embedLayer, ...vitWithoutEmbedLayer } = VIT_SETS[1]!;
 
-/** Sets of option values that together set every option of each family; a new option without a value here fails the coverage test. */
+/**
+ * Sets of option values that together set every option of each declaration
+ * (keyed by its owner); a new option without a value here fails the coverage test.
+ */
 const OPTION_SETS: Record<string, CreateOptions[]> = {
-  vit: VIT_SETS,
+  VisionTransformer: VIT_SETS,
   'hybrid-stem': [
     { ...VIT_SETS[0], stem: null },
     { ...vitWithoutEmbedLayer, stem: { kernels: [3, 1], strides: [4, 2], dims: [8, 32] } },
+  ],
+  'ResNet hybrid': [
+    {
+      imgSize: 32,
+      inChannels: 1,
+      numClasses: 3,
+      dropRate: 0.1,
+      attnDropRate: 0.1,
+      dropPathRate: 0.1,
+      embedDim: 32,
+      depth: 1,
+      numHeads: 2,
+      mlpRatio: 2,
+      qkvBias: false,
+      globalPool: 'avg',
+      classToken: false,
+      fcNorm: true,
+      backbone: { layers: [1], channels: [128], stemChannels: 32, paddingSame: false },
+      patchSize: 2,
+    },
   ],
   cswin: [
     {
@@ -202,7 +240,7 @@ const OPTION_SETS: Record<string, CreateOptions[]> = {
     },
   ],
   // branchImgSize wins over imgSize (which the shrunk models above exercise).
-  crossvit: [
+  CrossViT: [
     {
       numClasses: 3,
       imgSize: 48,
@@ -218,20 +256,21 @@ const OPTION_SETS: Record<string, CreateOptions[]> = {
 };
 
 describe('every registered model builds with each of its options set', () => {
-  it.each(Object.keys(OPTION_SETS))('the %s sets cover every declared option', (family) => {
-    const [first] = listModels('*', { family });
-    const declared = getModelEntry(first!).options.names;
-    expect(new Set(OPTION_SETS[family]!.flatMap((s) => Object.keys(s)))).toEqual(new Set(declared));
+  const declarations = new Map(listModels().map((n) => [getModelEntry(n).options.owner, getModelEntry(n).options]));
+
+  it.each(Object.keys(OPTION_SETS))('the %s sets cover every declared option', (owner) => {
+    const declared = declarations.get(owner)?.names;
+    expect(declared, `no registered model declares its options as '${owner}'`).toBeDefined();
+    expect(new Set(OPTION_SETS[owner]!.flatMap((s) => Object.keys(s)))).toEqual(new Set(declared));
   });
 
-  it('every family has option sets', () => {
-    const families = new Set(listModels().map((n) => getModelEntry(n).defaults.family));
-    expect([...families].sort()).toEqual(Object.keys(OPTION_SETS).sort());
+  it('every option declaration has option sets', () => {
+    expect([...declarations.keys()].sort()).toEqual(Object.keys(OPTION_SETS).sort());
   });
 
   it.each(listModels())('%s', (name) => {
     const entry = getModelEntry(name);
-    for (const options of OPTION_SETS[entry.defaults.family]!) {
+    for (const options of OPTION_SETS[entry.options.owner]!) {
       const model = createModel(name, options);
       try {
         expect(model.numParams()).toBe(entry.cost(options).params);

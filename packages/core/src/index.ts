@@ -33,6 +33,7 @@ export * from './nearest-name.js';
 export * from './options.js';
 export * from './ops/conv.js';
 export * from './ops/dense.js';
+export * from './ops/max-pool.js';
 export * from './ops/resize.js';
 export * from './parity.js';
 export * from './pretrained-config.js';

@@ -25,6 +25,11 @@ export interface LoadWeightsOptions {
    * one constructed directly.
    */
   family?: string;
+  /**
+   * Which of the family's references the model mirrors (its registry entry's
+   * `implementation`, e.g. 'pycls ...' or 'timm ...'), where the family has several.
+   */
+  reference?: string;
   /** Where the weights come from (a file name), for the messages. */
   source?: string;
   /** Throw one error listing every missing, unexpected and mis-shaped key (default true). */
@@ -77,9 +82,10 @@ function squareGrid(t: tf.Tensor, slot: PositionEmbeddingSlot, source: string): 
  */
 export function loadWeights(model: ImageClassifier, sd: StateDict, options: LoadWeightsOptions = {}): WeightsReport {
   const source = options.source ?? 'checkpoint';
-  const family = options.family ?? registeredEntryOf(model)?.defaults.family;
+  const entry = registeredEntryOf(model);
+  const family = options.family ?? entry?.defaults.family;
   if (!family) throw new Error(`loadWeights: ${model.constructor.name} was not built by createModel; pass its family`);
-  const adapter = getReferenceAdapter(family);
+  const adapter = getReferenceAdapter(family, options.reference ?? entry?.defaults.implementation);
   const unprefixed: StateDict = {};
   for (const [key, t] of Object.entries(sd)) {
     unprefixed[key.startsWith(DATA_PARALLEL_PREFIX) ? key.slice(DATA_PARALLEL_PREFIX.length) : key] = t;

@@ -9,6 +9,8 @@ import { getReferenceAdapter } from './reference.js';
 export interface ParityConfig {
   name: string;
   family: string;
+  /** Which reference implementation made the export; picks the adapter when the family has several. */
+  reference?: string;
   reference_args: Record<string, unknown>;
   num_params?: number;
   tolerance: { max_abs: number };
@@ -41,10 +43,10 @@ export async function runParity(
   io: StateDict,
   source = `${config.name} weights`,
 ): Promise<ParityReport> {
-  const adapter = getReferenceAdapter(config.family);
+  const adapter = getReferenceAdapter(config.family, config.reference);
   const model = adapter.fromReferenceConfig(config.reference_args);
   try {
-    loadWeights(model, weights, { family: config.family, source });
+    loadWeights(model, weights, { family: config.family, reference: config.reference, source });
     model.eval();
     const input = io['input'];
     if (!input) throw new Error(`${config.name}: io.safetensors has no 'input'`);

@@ -10,6 +10,12 @@ import type { StateDict } from './module.js';
 export interface ReferenceAdapter {
   /** `family` in the fixtures' config.json: 'vit', 'hybrid-stem', 'cswin', 'crossvit'. */
   family: string;
+  /**
+   * How config.json's `reference` starts for this adapter ('timm', 'pycls'):
+   * a family with several references (hybrid-stem: pycls' ViT and timm's
+   * HybridEmbed) picks its adapter by it. A family's only adapter may omit it.
+   */
+  reference?: string;
   /** The model the reference constructor's keyword arguments describe (config.json `reference_args`). */
   fromReferenceConfig(args: Record<string, unknown>): ImageClassifier;
   /**
@@ -39,14 +45,35 @@ export interface PositionEmbeddingSlot {
   grid: [number, number];
 }
 
-const adapters = new Map<string, ReferenceAdapter>();
+const adapters = new Map<string, ReferenceAdapter[]>();
 
+/** Adds an adapter; one registered again for the same family and reference replaces it. */
 export function registerReferenceAdapter(adapter: ReferenceAdapter): void {
-  adapters.set(adapter.family, adapter);
+  const same = (a: ReferenceAdapter) => a.reference === adapter.reference;
+  adapters.set(adapter.family, [...(adapters.get(adapter.family) ?? []).filter((a) => !same(a)), adapter]);
 }
 
-export function getReferenceAdapter(family: string): ReferenceAdapter {
-  const a = adapters.get(family);
-  if (!a) throw new Error(`no reference adapter for family '${family}' (known: ${[...adapters.keys()].join(', ') || 'none'})`);
-  return a;
+/**
+ * The adapter of `family` whose `reference` begins the given reference
+ * description (config.json's `reference`, or a model's `implementation`).
+ * Without a description the family must have a single adapter.
+ */
+export function getReferenceAdapter(family: string, reference?: string): ReferenceAdapter {
+  const candidates = adapters.get(family) ?? [];
+  if (candidates.length === 0) {
+    throw new Error(`no reference adapter for family '${family}' (known: ${[...adapters.keys()].join(', ') || 'none'})`);
+  }
+  if (candidates.length === 1 && (reference === undefined || candidates[0]!.reference === undefined)) return candidates[0]!;
+  const prefixes = candidates
+    .map((a) => `'${a.reference ?? ''}'`)
+    .sort()
+    .join(', ');
+  if (reference === undefined) {
+    throw new Error(`family '${family}' has several references (${prefixes}); say which one (config.json 'reference')`);
+  }
+  const matching = candidates.filter((a) => a.reference !== undefined && reference.startsWith(a.reference));
+  if (matching.length !== 1) {
+    throw new Error(`family '${family}': reference '${reference}' does not start with exactly one of ${prefixes}`);
+  }
+  return matching[0]!;
 }

@@ -100,6 +100,7 @@ const seqFirst = (t: tf.Tensor) => tf.transpose(t, [1, 0, 2]);
 
 export const pyclsReferenceAdapter: ReferenceAdapter = {
   family: 'hybrid-stem',
+  reference: 'pycls',
   fromReferenceConfig: fromPyclsParams,
   convertStateDict: (sd: StateDict) => fromPyclsStateDict(sd),
   // pycls' images and token grids are square; a class token leads the embedding unless the classifier pools.

@@ -18,8 +18,8 @@ const conv = {
 };
 
 describe('pycls reference adapter', () => {
-  it('is registered for the hybrid-stem family', () => {
-    expect(getReferenceAdapter('hybrid-stem').fromReferenceConfig).toBe(fromPyclsParams);
+  it('is registered for the hybrid-stem family, chosen by a reference that starts with pycls', () => {
+    expect(getReferenceAdapter('hybrid-stem', 'pycls (facebookresearch) pycls.models.vit.ViT').fromReferenceConfig).toBe(fromPyclsParams);
   });
 
   it('builds any valid stem: stride-1 layers, other depths, widths and heads', () => {

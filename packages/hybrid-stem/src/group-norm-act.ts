@@ -1,0 +1,54 @@
+// GroupNorm (Wu & He 2018) followed by ReLU, timm's GroupNormAct: the norm of
+// BiT's ResNetV2, which does not depend on the batch (the hybrids train at any
+// batch size and standardise their convolution weights instead of using BatchNorm).
+import * as tf from '@tensorflow/tfjs-core';
+import { type Cost, Layer } from '@vitkit/core';
+
+export interface GroupNormActOptions {
+  /** Groups of consecutive channels normalised together (timm's ResNetV2: 32). */
+  groups?: number;
+  eps?: number;
+  /** ReLU after the norm (default true; false on a bottleneck's last norm and the projection shortcut). */
+  act?: boolean;
+}
+
+/** torch.nn.GroupNorm (+ ReLU) on NHWC tensors: statistics per image and group over H, W and the group's channels. */
+export class GroupNormAct extends Layer {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+  readonly groups: number;
+  readonly eps: number;
+  readonly act: boolean;
+
+  constructor(
+    readonly channels: number,
+    options: GroupNormActOptions = {},
+  ) {
+    super();
+    this.groups = options.groups ?? 32;
+    this.eps = options.eps ?? 1e-5;
+    this.act = options.act ?? true;
+    if (!Number.isInteger(this.groups) || this.groups < 1 || channels % this.groups !== 0) {
+      throw new Error(`GroupNormAct: ${channels} channels do not split into ${this.groups} groups of equal size`);
+    }
+    this.weight = this.addParameter('weight', tf.ones([channels]));
+    this.bias = this.addParameter('bias', tf.zeros([channels]));
+  }
+
+  /** x: [B, H, W, C] -> the same shape. */
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const [b, h, w, c] = x.shape as number[];
+      // Channel c belongs to group floor(c / (C / G)), as in PyTorch's NCHW layout.
+      const grouped = tf.reshape(x, [b!, h! * w!, this.groups, c! / this.groups]);
+      const { mean, variance } = tf.moments(grouped, [1, 3], true);
+      const normalized = tf.reshape(tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, this.eps))), [b!, h!, w!, c!]);
+      const y = tf.add(tf.mul(normalized, this.weight), this.bias);
+      return this.act ? tf.relu(y) : y;
+    });
+  }
+
+  static cost(channels: number): Cost {
+    return { params: 2 * channels, macs: 0 };
+  }
+}
