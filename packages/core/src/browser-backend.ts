@@ -37,7 +37,11 @@ export interface BrowserBackendInfo extends BackendInfo {
   backend: BrowserBackendName;
   /** Why a backend before the chosen one was not used, one line each. */
   fallbacks: string[];
-  /** Whether the page is cross-origin isolated (WebAssembly threads need it). */
+  /**
+   * Whether the page is cross-origin isolated: WebAssembly's threaded build
+   * needs it, and then runs min(navigator.hardwareConcurrency / 2, 8) threads
+   * (tfjs takes half the logical cores to skip hyper-threads).
+   */
   crossOriginIsolated: boolean;
 }
 
@@ -50,10 +54,10 @@ async function tryBackend(name: BrowserBackendName, options: InitBrowserBackendO
     if (name === 'wasm') {
       if (!wasmModule) {
         if (!options.wasmPaths) return 'options.wasmPaths (the URL of the .wasm files) is not set';
-        const mod = await load();
+        const mod = await options.backends.wasm!();
         mod.setWasmPaths(options.wasmPaths);
         patchWasmKernels();
-        wasmModule = mod as WasmBackendModule;
+        wasmModule = mod;
       }
     } else {
       await load();
