@@ -193,7 +193,7 @@ describe.skipIf(!haveChromium && process.env['CI'] !== 'true')('vitkit demo in C
     expect(maxDiff(dropped.logits, await nodeLogits(bytes))).toBeLessThan(1e-4);
   });
 
-  it('webgl (SwiftShader, with --disable-gpu): logits as in Node to 1e-3', async () => {
+  it('webgl (SwiftShader, with --disable-gpu): logits as in Node to 1e-3, then switched to wasm on the page', async () => {
     const browser = await launch(CPU_FLAGS);
     const page = await open(browser, 'webgl');
     const result = await pick(page, '#image', IMAGE);
@@ -202,6 +202,14 @@ describe.skipIf(!haveChromium && process.env['CI'] !== 'true')('vitkit demo in C
     console.log(`webgl: max |page - Node| = ${diff.toExponential(2)}, ${result.ms.toFixed(1)} ms per image`);
     expect(diff).toBeLessThan(1e-3);
     await page.screenshot({ path: join(OUT, 'webgl.png') });
+
+    // Switching the backend on the page rebuilds the model there and classifies the image again.
+    const runs = await page.evaluate(() => (globalThis as unknown as { vitkitDemo: { runs: number } }).vitkitDemo.runs);
+    await page.selectOption('#backend', 'wasm');
+    await page.waitForFunction((before) => (globalThis as unknown as { vitkitDemo: { runs: number } }).vitkitDemo.runs > before, runs);
+    const switched = await page.evaluate(() => (globalThis as unknown as { vitkitDemo: { last: PageResult } }).vitkitDemo.last);
+    expect(switched.backend).toBe('wasm');
+    expect(maxDiff(switched.logits, reference)).toBeLessThan(1e-4);
   });
 
   it('webgpu (SwiftShader through Vulkan): an adapter, logits as in Node to 1e-3', async () => {
