@@ -121,23 +121,35 @@ async function open(browser: BrowserContext, backend: string, logicalCores?: num
   expect(response!.headers()['cross-origin-opener-policy']).toBe('same-origin');
   expect(response!.headers()['cross-origin-embedder-policy']).toBe('require-corp');
   await page.waitForFunction(() => {
-    const s = (globalThis as unknown as { vitkitDemo: { status: string } }).vitkitDemo?.status;
+    const s = (globalThis as unknown as { vitkitDemo?: PageState }).vitkitDemo?.status;
     return s === 'ready' || s === 'error';
   });
-  const state = await page.evaluate(() => (globalThis as unknown as { vitkitDemo: { status: string; error: string | null } }).vitkitDemo);
-  expect(state.error, `page errors: ${errors.join('; ')}`).toBeNull();
+  expect((await pageState(page)).error, `page errors: ${errors.join('; ')}`).toBeNull();
   return page;
 }
 
-/** Picks `file` in the page's file input `input` and returns the classification it shows. */
-async function pick(page: Page, input: string, file: string): Promise<PageResult> {
-  const runs = await page.evaluate(() => (globalThis as unknown as { vitkitDemo: { runs: number } }).vitkitDemo.runs);
-  await page.setInputFiles(input, file);
+interface PageState {
+  status: string;
+  error: string | null;
+  runs: number;
+  last: PageResult;
+  backend: { backend: string; fallbacks: string[] };
+}
+
+/** The page's window.vitkitDemo. */
+function pageState(page: Page): Promise<PageState> {
+  return page.evaluate(() => (globalThis as unknown as { vitkitDemo: PageState }).vitkitDemo);
+}
+
+/** Does `action` on the page and returns the classification it leads to. */
+async function nextResult(page: Page, action: () => Promise<unknown>): Promise<PageResult> {
+  const { runs } = await pageState(page);
+  await action();
   await page.waitForFunction((before) => {
-    const s = (globalThis as unknown as { vitkitDemo: { runs: number; status: string } }).vitkitDemo;
+    const s = (globalThis as unknown as { vitkitDemo: PageState }).vitkitDemo;
     return s.runs > before || s.status === 'error';
   }, runs);
-  const state = await page.evaluate(() => (globalThis as unknown as { vitkitDemo: { error: string | null; last: PageResult } }).vitkitDemo);
+  const state = await pageState(page);
   expect(state.error).toBeNull();
   return state.last;
 }
@@ -147,6 +159,16 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let worst = 0;
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
   return worst;
+}
+
+/** Checks a page result against Node's logits on `backend`, prints the difference, saves a screenshot. */
+async function expectAsNode(page: Page, result: PageResult, backend: string, reference: Float32Array, tolerance: number): Promise<void> {
+  expect(result.backend).toBe(backend);
+  const diff = maxDiff(result.logits, reference);
+  const threads = backend === 'wasm' ? ` (${result.threads} threads)` : '';
+  console.log(`${backend}${threads}: max |page - Node| = ${diff.toExponential(2)}, ${result.ms.toFixed(1)} ms per image`);
+  expect(diff).toBeLessThan(tolerance);
+  await page.screenshot({ path: join(OUT, `${backend}.png`) });
 }
 
 describe.skipIf(!haveChromium && process.env['CI'] !== 'true')('vitkit demo in Chromium', () => {
@@ -172,14 +194,10 @@ describe.skipIf(!haveChromium && process.env['CI'] !== 'true')('vitkit demo in C
     // tfjs runs hardwareConcurrency / 2 threads (it assumes hyper-threads): the page is shown
     // a machine of 4 logical cores, so that this 2-core one gets 2 threads.
     const wasm = await open(browser, 'wasm', 4);
-    const result = await pick(wasm, '#image', IMAGE);
-    expect(result.backend).toBe('wasm');
+    const result = await nextResult(wasm, () => wasm.setInputFiles('#image', IMAGE));
     expect(result.crossOriginIsolated).toBe(true);
     expect(result.threads).toBeGreaterThan(1);
-    const diff = maxDiff(result.logits, reference);
-    console.log(`wasm (${result.threads} threads): max |page - Node| = ${diff.toExponential(2)}, ${result.ms.toFixed(1)} ms per image`);
-    expect(diff).toBeLessThan(1e-4);
-    await wasm.screenshot({ path: join(OUT, 'wasm.png') });
+    await expectAsNode(wasm, result, 'wasm', reference, 1e-4);
 
     // Another model's weights as a user drops them: seeded differently, through the weights input.
     seedInit(1);
@@ -188,7 +206,7 @@ describe.skipIf(!haveChromium && process.env['CI'] !== 'true')('vitkit demo in C
     other.dispose();
     const file = join(OUT, `${MODEL}-seed1.safetensors`);
     await writeFileAtomic(file, bytes);
-    const dropped = await pick(wasm, '#weights', file);
+    const dropped = await nextResult(wasm, () => wasm.setInputFiles('#weights', file));
     expect(dropped.weights).toBe(`${MODEL}-seed1.safetensors`);
     expect(maxDiff(dropped.logits, await nodeLogits(bytes))).toBeLessThan(1e-4);
   });
@@ -196,18 +214,10 @@ describe.skipIf(!haveChromium && process.env['CI'] !== 'true')('vitkit demo in C
   it('webgl (SwiftShader, with --disable-gpu): logits as in Node to 1e-3, then switched to wasm on the page', async () => {
     const browser = await launch(CPU_FLAGS);
     const page = await open(browser, 'webgl');
-    const result = await pick(page, '#image', IMAGE);
-    expect(result.backend).toBe('webgl');
-    const diff = maxDiff(result.logits, reference);
-    console.log(`webgl: max |page - Node| = ${diff.toExponential(2)}, ${result.ms.toFixed(1)} ms per image`);
-    expect(diff).toBeLessThan(1e-3);
-    await page.screenshot({ path: join(OUT, 'webgl.png') });
+    await expectAsNode(page, await nextResult(page, () => page.setInputFiles('#image', IMAGE)), 'webgl', reference, 1e-3);
 
     // Switching the backend on the page rebuilds the model there and classifies the image again.
-    const runs = await page.evaluate(() => (globalThis as unknown as { vitkitDemo: { runs: number } }).vitkitDemo.runs);
-    await page.selectOption('#backend', 'wasm');
-    await page.waitForFunction((before) => (globalThis as unknown as { vitkitDemo: { runs: number } }).vitkitDemo.runs > before, runs);
-    const switched = await page.evaluate(() => (globalThis as unknown as { vitkitDemo: { last: PageResult } }).vitkitDemo.last);
+    const switched = await nextResult(page, () => page.selectOption('#backend', 'wasm'));
     expect(switched.backend).toBe('wasm');
     expect(maxDiff(switched.logits, reference)).toBeLessThan(1e-4);
   });
@@ -215,15 +225,8 @@ describe.skipIf(!haveChromium && process.env['CI'] !== 'true')('vitkit demo in C
   it('webgpu (SwiftShader through Vulkan): an adapter, logits as in Node to 1e-3', async () => {
     const browser = await launch(WEBGPU_FLAGS);
     const page = await open(browser, 'webgpu');
-    const info = await page.evaluate(
-      () => (globalThis as unknown as { vitkitDemo: { backend: { backend: string; fallbacks: string[] } } }).vitkitDemo.backend,
-    );
-    expect(info.backend, `no WebGPU: ${info.fallbacks.join('; ')}`).toBe('webgpu');
-    const result = await pick(page, '#image', IMAGE);
-    expect(result.backend).toBe('webgpu');
-    const diff = maxDiff(result.logits, reference);
-    console.log(`webgpu: max |page - Node| = ${diff.toExponential(2)}, ${result.ms.toFixed(1)} ms per image`);
-    expect(diff).toBeLessThan(1e-3);
-    await page.screenshot({ path: join(OUT, 'webgpu.png') });
+    const { backend } = await pageState(page);
+    expect(backend.backend, `no WebGPU: ${backend.fallbacks.join('; ')}`).toBe('webgpu');
+    await expectAsNode(page, await nextResult(page, () => page.setInputFiles('#image', IMAGE)), 'webgpu', reference, 1e-3);
   });
 });
