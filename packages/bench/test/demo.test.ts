@@ -62,13 +62,16 @@ interface PageResult {
 
 const haveChromium = existsSync(CHROMIUM);
 
-let server: ChildProcess;
 let url: string;
 const profiles: string[] = [];
 const browsers: BrowserContext[] = [];
 
-function startDemo(): Promise<string> {
-  server = spawn(process.execPath, [CLI, 'demo', '--model', MODEL, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+const servers: ChildProcess[] = [];
+
+/** Starts the built `vitkit demo ...args` on a free port; resolves to its URL, rejects with its stderr when it exits. */
+function startDemo(...args: string[]): Promise<string> {
+  const server = spawn(process.execPath, [CLI, 'demo', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  servers.push(server);
   return new Promise((resolve, reject) => {
     let stderr = '';
     const timer = setTimeout(() => reject(new Error(`vitkit demo did not start in 60 s:\n${stderr}`)), 60_000);
@@ -80,7 +83,10 @@ function startDemo(): Promise<string> {
         resolve(found[1]!);
       }
     });
-    server.once('exit', (code) => reject(new Error(`vitkit demo exited with ${code}:\n${stderr}`)));
+    server.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`vitkit demo exited with ${code}:\n${stderr}`));
+    });
   });
 }
 
@@ -171,6 +177,42 @@ async function expectAsNode(page: Page, result: PageResult, backend: string, ref
   await page.screenshot({ path: join(OUT, `${backend}.png`) });
 }
 
+afterAll(() => {
+  for (const server of servers) server.kill('SIGTERM');
+});
+
+/** A checkpoint of `name` with seeded fresh weights, written under test-output/demo/. */
+async function checkpointOf(name: string, seed: number): Promise<{ file: string; bytes: Uint8Array }> {
+  seedInit(seed);
+  const model = createModel(name);
+  const bytes = tf.tidy(() => encodeSafetensors(model.stateDict()));
+  model.dispose();
+  const file = join(OUT, `${name}-seed${seed}.safetensors`);
+  await writeFileAtomic(file, bytes);
+  return { file, bytes };
+}
+
+describe('vitkit demo --checkpoint', () => {
+  beforeAll(() => {
+    for (const built of [CLI, PAGE]) if (!existsSync(built)) throw new Error(`${built} is missing: build first (npm run build)`);
+    mkdirSync(OUT, { recursive: true });
+  });
+
+  it("serves the checkpoint's bytes as the weights of --model", async () => {
+    const { file, bytes } = await checkpointOf(MODEL, 2);
+    const served = await startDemo('--model', MODEL, '--checkpoint', file);
+    const got = new Uint8Array(await (await fetch(`${served}weights/${MODEL}.safetensors`)).arrayBuffer());
+    expect(Buffer.from(got).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it('refuses a checkpoint that does not fit --model, naming the file', async () => {
+    const { file } = await checkpointOf('cswin_micro_32', 0);
+    await expect(startDemo('--model', MODEL, '--checkpoint', file)).rejects.toThrow(
+      /exited with 1:[\s\S]*cswin_micro_32-seed0\.safetensors/,
+    );
+  });
+});
+
 describe.skipIf(!haveChromium && process.env['CI'] !== 'true')('vitkit demo in Chromium', () => {
   let reference: Float32Array;
 
@@ -178,14 +220,13 @@ describe.skipIf(!haveChromium && process.env['CI'] !== 'true')('vitkit demo in C
     if (!haveChromium) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
     for (const built of [CLI, PAGE]) if (!existsSync(built)) throw new Error(`${built} is missing: build first (npm run build)`);
     mkdirSync(OUT, { recursive: true });
-    url = await startDemo();
+    url = await startDemo('--model', MODEL);
     const weights = new Uint8Array(await (await fetch(`${url}weights/${MODEL}.safetensors`)).arrayBuffer());
     reference = await nodeLogits(weights);
   });
 
   afterAll(async () => {
     for (const b of browsers) await b.close();
-    server?.kill('SIGTERM');
     for (const p of profiles) rmSync(p, { recursive: true, force: true });
   });
 
@@ -199,13 +240,8 @@ describe.skipIf(!haveChromium && process.env['CI'] !== 'true')('vitkit demo in C
     expect(result.threads).toBeGreaterThan(1);
     await expectAsNode(wasm, result, 'wasm', reference, 1e-4);
 
-    // Another model's weights as a user drops them: seeded differently, through the weights input.
-    seedInit(1);
-    const other = createModel(MODEL);
-    const bytes = tf.tidy(() => encodeSafetensors(other.stateDict()));
-    other.dispose();
-    const file = join(OUT, `${MODEL}-seed1.safetensors`);
-    await writeFileAtomic(file, bytes);
+    // Other weights as a user drops them: seeded differently, through the weights input.
+    const { file, bytes } = await checkpointOf(MODEL, 1);
     const dropped = await nextResult(wasm, () => wasm.setInputFiles('#weights', file));
     expect(dropped.weights).toBe(`${MODEL}-seed1.safetensors`);
     expect(maxDiff(dropped.logits, await nodeLogits(bytes))).toBeLessThan(1e-4);
