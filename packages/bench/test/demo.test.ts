@@ -117,6 +117,8 @@ async function nodeLogits(weights: Uint8Array): Promise<Float32Array> {
 /** Opens the page on `backend` (checking the isolation headers), waits until it is ready. */
 async function open(browser: BrowserContext, backend: string, logicalCores?: number): Promise<Page> {
   const page = await browser.newPage();
+  // SwiftShader's WebGPU takes seconds per image on a loaded 2-core machine (playwright's default wait is 30 s).
+  page.setDefaultTimeout(100_000);
   if (logicalCores) {
     const cdp = await browser.newCDPSession(page);
     await cdp.send('Emulation.setHardwareConcurrencyOverride', { hardwareConcurrency: logicalCores });
