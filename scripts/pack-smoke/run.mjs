@@ -1,4 +1,4 @@
-// The pack-and-install test (`npm run test:pack`): every workspace package is
+// The pack-and-install test (`npm run test:pack`): every published workspace package is
 // packed with `npm pack`, the tarballs are installed into a fresh project
 // outside the repository (no workspace links), and there
 //   1. forward-check.mjs creates one model of each family and runs it on
@@ -9,7 +9,7 @@
 // Expects built packages (the npm script runs the nx build first). Only the npm
 // registry is needed, and with --prefer-offline npm's cache from `npm ci`
 // serves the TensorFlow.js packages. VITKIT_PACK_KEEP=1 keeps the temp folder.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -69,8 +69,14 @@ function finish() {
 }
 
 let tarballs = [];
-await step('npm pack every workspace', () => {
-  const packed = JSON.parse(npm(['pack', '--workspaces', '--json', '--pack-destination', packs], root));
+await step('npm pack every published workspace', () => {
+  // Private workspaces (the demo page, which bench's build bundles) are not published.
+  const published = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces.filter(
+    (dir) => !JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')).private,
+  );
+  const packed = JSON.parse(
+    npm(['pack', ...published.flatMap((dir) => ['--workspace', dir]), '--json', '--pack-destination', packs], root),
+  );
   const problems = [];
   for (const p of packed) {
     const files = new Set(p.files.map((f) => f.path));
@@ -162,6 +168,29 @@ await step('bench: the vitkit command from its tarball', () => {
   const missing = MICRO_MODELS.filter((m) => !listed.includes(`"${m}"`));
   if (missing.length) throw new Error(`vitkit models does not list ${missing.join(', ')}`);
   return `vitkit models lists all ${MICRO_MODELS.length} families`;
+});
+
+await step('bench: vitkit demo serves its page from the tarball', async () => {
+  const demo = spawn(join(app, 'node_modules/.bin/vitkit'), ['demo', '--port', '0'], { cwd: app, stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    const url = await new Promise((resolve, reject) => {
+      let stderr = '';
+      demo.stderr.on('data', (chunk) => {
+        stderr += chunk;
+        const found = /serving (http:\/\/\S+)/.exec(stderr);
+        if (found) resolve(found[1]);
+      });
+      demo.once('exit', (code) => reject(new Error(`vitkit demo exited with ${code}: ${stderr}`)));
+    });
+    const paths = ['', 'demo.js', 'wasm/tfjs-backend-wasm-simd.wasm', 'weights/vit_micro_32.safetensors'];
+    for (const path of paths) {
+      const response = await fetch(url + path);
+      if (!response.ok) throw new Error(`GET /${path}: HTTP ${response.status}`);
+    }
+    return `${paths.length} files served from ${url}`;
+  } finally {
+    demo.kill();
+  }
 });
 
 finish();

@@ -2,6 +2,7 @@ import type { Command } from '../command.js';
 import { attention } from './attention.js';
 import { compare } from './compare.js';
 import { convert } from './convert.js';
+import { demo } from './demo.js';
 import { evalCommand } from './eval.js';
 import { info } from './info.js';
 import { inspect } from './inspect.js';
@@ -25,6 +26,7 @@ export const commands: Command[] = [
   preprocess,
   throughput,
   attention,
+  demo,
   inspect,
   convert,
   info,

@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { readSafetensorsHeader } from '@vitkit/core';
+import { initBackend } from '@vitkit/core/node';
+import { InputError, UsageError } from '../args.js';
+import { defineCommand } from '../command.js';
+import { startDemoServer } from '../demo-server.js';
+import { CHECKPOINT_OPTION, loadTrainedModel, MODEL_OPTION, modelEntry, resolveWeights } from '../model-loading.js';
+
+export const demo = defineCommand({
+  name: 'demo',
+  summary: 'serve a page that classifies images in the browser (WebGPU, WebGL or WebAssembly)',
+  usage: 'vitkit demo [--model NAME] [--checkpoint FILE|DIR] [--port P] [--seed N]',
+  details:
+    'Serves the demo page on 127.0.0.1 until Ctrl-C: pick a model and a backend, drop an image, see the top-5\n' +
+    'classes, the attention rollout and the time per image. A registered model gets fresh weights from --seed,\n' +
+    'the --model one those of --checkpoint when given; a .safetensors file dropped on the page replaces them.\n' +
+    'The page is cross-origin isolated (COOP/COEP), so WebAssembly runs threaded.',
+  options: [
+    { ...MODEL_OPTION, required: false, default: 'vit_micro_32', description: 'model the page opens with' },
+    { ...CHECKPOINT_OPTION, required: false, description: `${CHECKPOINT_OPTION.description} for --model` },
+    { name: 'port', type: 'number', value: 'P', description: 'port on 127.0.0.1 (0 picks a free one)', default: 8080 },
+    { name: 'seed', type: 'number', value: 'N', description: 'seed of the fresh weights', default: 0 },
+  ],
+  async run({ options }, io) {
+    const { model, port, seed } = options;
+    if (!(Number.isInteger(port) && port >= 0 && port < 65536)) throw new UsageError(`--port must be 0 to 65535 (got ${port})`);
+    modelEntry(model);
+    let checkpoint: { file: string; bytes: Uint8Array } | undefined;
+    if (options.checkpoint) {
+      const weights = resolveWeights(options.checkpoint);
+      const bytes = new Uint8Array(readFileSync(weights.file));
+      try {
+        readSafetensorsHeader(bytes, weights.file);
+      } catch (e) {
+        throw new InputError(`--checkpoint: ${(e as Error).message}`);
+      }
+      // The page loads the weights strictly into the registered model: check here that they fit.
+      await initBackend({ quiet: true });
+      (await loadTrainedModel(model, { file: weights.file, config: null }, {}, io.progress)).dispose();
+      checkpoint = { file: weights.file, bytes };
+    }
+    const server = await startDemoServer({ host: '127.0.0.1', port, model, seed, ...(checkpoint ? { checkpoint } : {}) });
+    io.progress(`vitkit demo: serving ${server.url} (Ctrl-C stops)`);
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+    });
+    await server.close();
+    return {
+      ok: true,
+      lines: [`vitkit demo: stopped (${signal})`],
+      data: { url: server.url, model, checkpoint: checkpoint?.file ?? null },
+    };
+  },
+});
