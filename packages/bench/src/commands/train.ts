@@ -20,6 +20,7 @@ import {
   type ModelInput,
   ModelEma,
   type OptimizerKind,
+  type ProgressReporter,
   seedInit,
   subset,
   TextProgress,
@@ -188,6 +189,7 @@ export const train: Command = {
       io.progress('\ninterrupt: finishing the current step and saving a checkpoint (Ctrl-C again to quit now)');
       controller.abort();
     };
+    const onAbort = () => controller.abort();
     let parallel: DataParallel | null = null;
     try {
       parallel = await startReplicas(model, name, createOptions, replicaCount(num(options, 'workers'), backend.backend));
@@ -233,10 +235,23 @@ export const train: Command = {
           `${epochs} epoch(s) x ${trainLoader.batchesPerEpoch} steps of ${batchSize}; backend ${backend.backend}, ${parallel?.replicas ?? 1} replica(s); checkpoints in ${out}`,
       );
       process.on('SIGINT', onSigint);
-      const progress = new TextProgress({
+      io.signal?.addEventListener('abort', onAbort);
+      if (io.signal?.aborted) controller.abort();
+      const text = new TextProgress({
         tty: Boolean(process.stderr.isTTY) && !io.json,
         write: process.stderr.isTTY && !io.json ? (t) => process.stderr.write(t) : (t) => io.progress(t.trimEnd()),
       });
+      const { onStep } = io;
+      const progress: ProgressReporter = onStep
+        ? {
+            step: (p) => {
+              text.step(p);
+              onStep(p);
+            },
+            epoch: (s) => text.epoch(s),
+            note: (l) => text.note(l),
+          }
+        : text;
       const result = await fit({
         model,
         optimizer,
@@ -290,6 +305,7 @@ export const train: Command = {
       return { ok: true, lines, data };
     } finally {
       process.off('SIGINT', onSigint);
+      io.signal?.removeEventListener('abort', onAbort);
       await parallel?.close();
       ema?.dispose();
       optimizer.dispose();
