@@ -61,6 +61,8 @@ export class RedisServer implements Service {
     this.child = spawn('/usr/bin/redis-server', [...args, '--appendfsync', 'always'], { stdio: 'ignore' });
     await waitFor(`redis-server on port ${this.port}`, async () => {
       const r = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
+      // Refused connections while the server starts are expected; connect() rejects with them.
+      r.on('error', () => {});
       try {
         await r.connect();
         return (await r.ping()) === 'PONG';

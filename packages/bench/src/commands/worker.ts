@@ -13,7 +13,8 @@ export const worker: Command = {
   details:
     'Each job is one (model, seed) of a comparison, trained as vitkit compare trains it locally. Checkpoints go\n' +
     'to --work-dir, which workers on several machines should share (a network file system): a job whose worker\n' +
-    'was killed is taken over by another one after --lock-seconds and resumes from its last checkpoint. A\n' +
+    'was killed is taken over by another one after --lock-seconds and resumes from its last checkpoint. The lock\n' +
+    'is renewed between training steps, so --lock-seconds must be longer than the slowest step. A\n' +
     'failing job is retried (vitkit compare --attempts) and then recorded as failed. Ctrl-C or SIGTERM: the\n' +
     'running jobs save a checkpoint and go back to the queue, then the worker exits. Jobs running at once in one\n' +
     'worker share its thread and the training random streams: for runs that are reproducible seed by seed keep\n' +
@@ -26,8 +27,8 @@ export const worker: Command = {
       name: 'lock-seconds',
       type: 'number',
       value: 'S',
-      description: 'a job whose worker stops renewing its lock this long is handed to another worker',
-      default: 30,
+      description: 'a job whose worker stops renewing its lock this long is handed to another worker (more than one training step)',
+      default: 60,
     },
   ],
   async run({ options }, io) {

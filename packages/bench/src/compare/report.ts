@@ -2,6 +2,7 @@
 // results.json and results.csv (one row per model and seed, failed runs
 // included), report.md (per-model statistics over seeds, differences paired by
 // seed, failures, the recipe and the machines) and the chart (SVG and PNG).
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@vitkit/core/node';
 import sharp from 'sharp';
@@ -127,6 +128,7 @@ export async function writeReport(
 ): Promise<ModelSummary[]> {
   const recipe = experiment.recipe as unknown as SweepRecipe;
   const summaries = summarize(runs, recipe.models);
+  await mkdir(dir, { recursive: true });
   await writeFileAtomic(join(dir, 'results.json'), `${JSON.stringify(runs, null, 2)}\n`);
   await writeFileAtomic(join(dir, 'results.csv'), toCsv(runs));
   await writeFileAtomic(join(dir, 'report.md'), reportMarkdown(experiment, runs, environment));

@@ -35,7 +35,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     if (url) await (await storeFor(url)).upsertRun(r);
   };
 
-  const processor = async (job: Job, token?: string): Promise<RunRecord> => {
+  const processor = async (job: Job, token?: string, cancelled?: AbortSignal): Promise<RunRecord> => {
     const { experiment, recipe, store } = parseRunJob(job.data, job.id!);
     const log = (line: string) => options.progress(`[${job.id}] ${line}`);
     const started = new Date().toISOString();
@@ -45,7 +45,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     const outcome = await runRecipe(recipe, {
       dir: runDir(options.workDir, experiment, recipe),
       progress: log,
-      signal: options.stop,
+      signal: cancelled ? AbortSignal.any([options.stop, cancelled]) : options.stop,
       onStep: (p) => {
         // At most a few progress writes a second; a write lost while Redis is away is made good by the next one.
         const now = Date.now();
@@ -56,6 +56,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       },
     });
     if (outcome.interrupted) {
+      if (!options.stop.aborted) throw new Error(`stopped at step ${outcome.steps}: this worker lost the job's lock`);
       log(`stopped at step ${outcome.steps} with a checkpoint saved; back on the queue`);
       await job.moveToWait(token);
       throw new WaitingError();
@@ -96,6 +97,14 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     }
   });
   worker.on('error', (e) => options.progress(`queue: ${e.message}`));
+  // A lock that could not be renewed (the process was blocked longer than the lock lasts, or Redis was away) may
+  // already be another worker's: stop training here rather than race it on the same checkpoint folder.
+  worker.on('lockRenewalFailed', (ids) => {
+    for (const id of ids) {
+      options.progress(`[${id}] lost the job's lock: stopping it here at the next step (another worker resumes it)`);
+      worker.cancelJob(id, 'lock lost');
+    }
+  });
   options.progress(
     `worker ${me} on ${options.queue} (queue ${QUEUE_NAME}), ${options.concurrency} job(s) at once, work folder ${options.workDir}`,
   );
