@@ -88,6 +88,12 @@ describe('a comparison on a queue', () => {
     services.push(redis);
     const out = join(dir, 'queued');
     const workDir = join(dir, 'work');
+    const detached = await vitkit('compare', ...FOUR_JOBS, '--queue', redis.url, '--out', out, '--detach', '--json');
+    expect(detached.code, detached.stderr.join('\n')).toBe(0);
+    const { experiment, jobs } = detached.json() as { experiment: string; jobs: string[] };
+    expect(jobs).toHaveLength(4);
+    expect(detached.stderr.join('\n')).toContain(`experiment ${experiment}: 4 job(s)`);
+    // The same comparison again follows the same four jobs: enqueuing is idempotent.
     const following = vitkit('compare', ...FOUR_JOBS, '--queue', redis.url, '--out', out, '--json');
     const a = startWorker(redis.url, workDir);
     const b = startWorker(redis.url, workDir);
@@ -114,8 +120,11 @@ describe('a comparison on a queue', () => {
     expect(survivor.output.join('')).toContain('resuming from step');
 
     const store = await openStore(join(out, 'results.sqlite'));
-    const rows = await store.runs((await store.experiments())[0]!.id);
+    const rows = await store.runs(experiment);
     await store.close();
+    const report = await vitkit('report', '--db', join(out, 'results.sqlite'), '--out', join(dir, 'report'), '--json');
+    expect(report.code, report.stderr.join('\n')).toBe(0);
+    expect(readFileSync(join(dir, 'report', 'results.json'), 'utf8')).toBe(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(rows.map(key).sort()).toEqual(['cswin_micro_32 seed 0', 'cswin_micro_32 seed 1', 'vit_micro_32 seed 0', 'vit_micro_32 seed 1']);
     expect(rows.every((r) => r.status === 'done')).toBe(true);
     expect(rows.filter((r) => (r.resumed_from_step ?? 0) > 0)).toHaveLength(1);
@@ -146,6 +155,9 @@ describe('a comparison on a queue', () => {
       await activeJobPast(queue, 4, 12);
       await redis.restart(1500);
       await activeJobPast(queue, 6, 6);
+      const mid = await vitkit('report', '--db', pg.url, '--out', join(dir, 'mid-sweep'), '--json');
+      expect(mid.code, mid.stderr.join('\n')).toBe(0);
+      expect((mid.json() as { results: RunRecord[] }).results.map((r) => r.status)).toContain('running');
       a.child.kill('SIGTERM');
       expect(await a.exit).toBe(0);
       expect(a.output.join('')).toContain('back on the queue');
@@ -225,6 +237,6 @@ describe('a comparison on a queue', () => {
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toContain('## Failed runs');
     expect(md).toMatch(/\| vit_micro_32 \| 1 \| .* \| .*no-such-dataset/);
-    expect(readFileSync(join(out, 'results.csv'), 'utf8')).toMatch(/vit_micro_32,,,,,0\.17,.*,failed,.*no-such-dataset/);
+    expect(readFileSync(join(out, 'results.csv'), 'utf8')).toMatch(/vit_micro_32,,,,,,32,1,bicubic,1,failed,.*no-such-dataset/);
   });
 });

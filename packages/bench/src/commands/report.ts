@@ -24,7 +24,7 @@ export const report: Command = {
     const db = options['db'] as string | undefined;
     const outOption = options['out'] as string | undefined;
     if (!db || !outOption) throw new UsageError('report needs --db and --out');
-    if (!/^postgres(ql)?:\/\//.test(db) && !existsSync(db)) throw new InputError(`--db ${db}: no such SQLite file`);
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(db) && !existsSync(db)) throw new InputError(`--db ${db}: no such SQLite file`);
     const store = await openStore(db).catch((e: Error) => {
       throw new InputError(e.message);
     });

@@ -4,7 +4,7 @@
 import { getModelEntry } from '@vitkit/core';
 import '../register-models.js';
 import { type Estimate, estimate, type PairedDifference, pairedDifference } from '../sweep/statistics.js';
-import type { RunRecord } from '../sweep/store.js';
+import { RUN_COLUMNS, type RunRecord } from '../sweep/store.js';
 
 export interface ModelSummary {
   model: string;
@@ -71,25 +71,9 @@ export function differencesFromBest(runs: RunRecord[], summaries: ModelSummary[]
 /** timm validate.py's columns, in its order: accuracies in percent, parameters in millions. */
 const TIMM_COLUMNS = ['model', 'top1', 'top1_err', 'top5', 'top5_err', 'param_count', 'img_size', 'crop_pct', 'interpolation'];
 
-/** vitkit's own columns, after timm's. */
+/** vitkit's own columns, after timm's: the rest of a run's row, its experiment last. */
 const VITKIT_COLUMNS: (keyof RunRecord)[] = [
-  'seed',
-  'status',
-  'family',
-  'dataset',
-  'params',
-  'macs',
-  'train_seconds',
-  'images_per_sec',
-  'train_images',
-  'eval_images',
-  'steps',
-  'resumed_from_step',
-  'backend',
-  'host',
-  'started',
-  'finished',
-  'error',
+  ...RUN_COLUMNS.filter((c) => !['experiment', 'model', 'top1', 'top5'].includes(c)),
   'experiment',
 ];
 

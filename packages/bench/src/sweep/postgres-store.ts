@@ -1,40 +1,16 @@
 // The results store on a PostgreSQL server (pg), for comparisons whose workers
 // run on several machines and write their runs themselves.
 import pg from 'pg';
-import { type ExperimentRecord, RUN_COLUMNS, type ResultsStore, type RunRecord, redactUrl, upsertRunSql } from './store.js';
+import { type ExperimentRecord, RUN_COLUMNS, type ResultsStore, schemaSql, type RunRecord, redactUrl, upsertRunSql } from './store.js';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS experiments (
-  id TEXT PRIMARY KEY,
-  recipe JSONB NOT NULL,
-  code_version TEXT NOT NULL,
-  created TIMESTAMPTZ NOT NULL
-);
-CREATE TABLE IF NOT EXISTS runs (
-  experiment TEXT NOT NULL REFERENCES experiments (id),
-  model TEXT NOT NULL,
-  seed INTEGER NOT NULL,
-  status TEXT NOT NULL,
-  family TEXT NOT NULL,
-  dataset TEXT NOT NULL,
-  params BIGINT,
-  macs BIGINT,
-  top1 DOUBLE PRECISION,
-  top5 DOUBLE PRECISION,
-  train_seconds DOUBLE PRECISION,
-  images_per_sec DOUBLE PRECISION,
-  train_images INTEGER,
-  eval_images INTEGER,
-  steps INTEGER,
-  resumed_from_step INTEGER,
-  backend TEXT,
-  host TEXT,
-  started TIMESTAMPTZ,
-  finished TIMESTAMPTZ,
-  error TEXT,
-  PRIMARY KEY (experiment, model, seed)
-);
-`;
+const SCHEMA = schemaSql({
+  text: 'TEXT',
+  int: 'INTEGER',
+  count: 'BIGINT',
+  real: 'DOUBLE PRECISION',
+  time: 'TIMESTAMPTZ',
+  json: 'JSONB',
+});
 
 // Two sessions creating the tables at once can both pass IF NOT EXISTS; an advisory lock orders them.
 const SCHEMA_LOCK = 0x76697463;

@@ -138,18 +138,10 @@ export async function followJobs(queue: Queue, ids: string[], options: FollowOpt
     const counts: Record<State, number> = { waiting: 0, active: 0, done: 0, failed: 0, missing: 0 };
     let changed = false;
     for (const id of ids) {
-      const job = await queue.getJob(id);
-      const raw = job ? await job.getState() : 'missing';
-      const state: State =
-        raw === 'completed'
-          ? 'done'
-          : raw === 'failed'
-            ? 'failed'
-            : raw === 'active'
-              ? 'active'
-              : raw === 'missing'
-                ? 'missing'
-                : 'waiting';
+      // The state first: a job read after it reached 'completed' carries its return value.
+      const raw = await queue.getJobState(id);
+      const job = raw === 'unknown' ? undefined : await queue.getJob(id);
+      const state: State = !job ? 'missing' : raw === 'completed' ? 'done' : raw === 'failed' || raw === 'active' ? raw : 'waiting';
       counts[state]++;
       const data = job?.data as RunJob | undefined;
       const label = data ? `${data.recipe.model} seed ${data.recipe.seed}` : id;

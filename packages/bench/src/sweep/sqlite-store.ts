@@ -3,40 +3,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { type ExperimentRecord, RUN_COLUMNS, type ResultsStore, type RunRecord, upsertRunSql } from './store.js';
+import { type ExperimentRecord, RUN_COLUMNS, type ResultsStore, schemaSql, type RunRecord, upsertRunSql } from './store.js';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS experiments (
-  id TEXT PRIMARY KEY,
-  recipe TEXT NOT NULL,
-  code_version TEXT NOT NULL,
-  created TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS runs (
-  experiment TEXT NOT NULL REFERENCES experiments (id),
-  model TEXT NOT NULL,
-  seed INTEGER NOT NULL,
-  status TEXT NOT NULL,
-  family TEXT NOT NULL,
-  dataset TEXT NOT NULL,
-  params INTEGER,
-  macs INTEGER,
-  top1 REAL,
-  top5 REAL,
-  train_seconds REAL,
-  images_per_sec REAL,
-  train_images INTEGER,
-  eval_images INTEGER,
-  steps INTEGER,
-  resumed_from_step INTEGER,
-  backend TEXT,
-  host TEXT,
-  started TEXT,
-  finished TEXT,
-  error TEXT,
-  PRIMARY KEY (experiment, model, seed)
-);
-`;
+const SCHEMA = schemaSql({ text: 'TEXT', int: 'INTEGER', count: 'INTEGER', real: 'REAL', time: 'TEXT', json: 'TEXT' });
 
 interface ExperimentRow {
   id: string;

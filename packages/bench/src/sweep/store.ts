@@ -60,29 +60,54 @@ export interface ResultsStore {
   close(): Promise<void>;
 }
 
-export const RUN_COLUMNS: (keyof RunRecord)[] = [
-  'experiment',
-  'model',
-  'seed',
-  'status',
-  'family',
-  'dataset',
-  'params',
-  'macs',
-  'top1',
-  'top5',
-  'train_seconds',
-  'images_per_sec',
-  'train_images',
-  'eval_images',
-  'steps',
-  'resumed_from_step',
-  'backend',
-  'host',
-  'started',
-  'finished',
-  'error',
-];
+/** What each column holds, spelled in each database's types by schemaSql. */
+type ColumnKind = 'text' | 'int' | 'count' | 'real' | 'time';
+
+const RUN_COLUMN_KINDS: Record<keyof RunRecord, ColumnKind> = {
+  experiment: 'text',
+  model: 'text',
+  seed: 'int',
+  status: 'text',
+  family: 'text',
+  dataset: 'text',
+  params: 'count',
+  macs: 'count',
+  top1: 'real',
+  top5: 'real',
+  train_seconds: 'real',
+  images_per_sec: 'real',
+  train_images: 'int',
+  eval_images: 'int',
+  steps: 'int',
+  resumed_from_step: 'int',
+  backend: 'text',
+  host: 'text',
+  started: 'time',
+  finished: 'time',
+  error: 'text',
+};
+
+export const RUN_COLUMNS = Object.keys(RUN_COLUMN_KINDS) as (keyof RunRecord)[];
+
+const REQUIRED: (keyof RunRecord)[] = ['experiment', 'model', 'seed', 'status', 'family', 'dataset'];
+
+/** The tables, with the column kinds in one database's types (`json` is the type of the recipe). */
+export function schemaSql(types: Record<ColumnKind | 'json', string>): string {
+  const runColumns = RUN_COLUMNS.map((c) => `  ${c} ${types[RUN_COLUMN_KINDS[c]]}${REQUIRED.includes(c) ? ' NOT NULL' : ''},`);
+  return [
+    'CREATE TABLE IF NOT EXISTS experiments (',
+    `  id ${types.text} PRIMARY KEY,`,
+    `  recipe ${types.json} NOT NULL,`,
+    `  code_version ${types.text} NOT NULL,`,
+    `  created ${types.time} NOT NULL`,
+    ');',
+    'CREATE TABLE IF NOT EXISTS runs (',
+    ...runColumns,
+    '  PRIMARY KEY (experiment, model, seed),',
+    '  FOREIGN KEY (experiment) REFERENCES experiments (id)',
+    ');',
+  ].join('\n');
+}
 
 const KEY: (keyof RunRecord)[] = ['experiment', 'model', 'seed'];
 
