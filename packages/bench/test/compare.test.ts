@@ -131,7 +131,7 @@ describe('vitkit compare', () => {
         error: null,
       });
       expect(result!.top1).toBeGreaterThanOrEqual(0);
-      expect(result!.top1).toBeLessThanOrEqual(result!.top5);
+      expect(result!.top1).toBeLessThanOrEqual(result!.top5!);
       for (const f of ['results.sqlite', 'results.json', 'results.csv', 'report.md', 'chart.svg', 'chart.png'])
         expect(existsSync(join(out, f)), f).toBe(true);
       expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))).toEqual(data.results);

@@ -150,9 +150,12 @@ export const compare: Command = {
       const record = (await store.experiment(experiment))!;
       let environment: Record<string, unknown> = {};
       let interrupted = false;
-      let failed = 0;
       if (queueUrl) {
-        const queue = openQueue(queueUrl);
+        let lastError = '';
+        const queue = openQueue(queueUrl, (e) => {
+          if (e.message !== lastError) io.progress(`${queueUrl}: ${e.message}; waiting for Redis`);
+          lastError = e.message;
+        });
         try {
           const postgres = /^postgres(ql)?:\/\//.test(dbSpec) ? dbSpec : undefined;
           const ids = await enqueueRuns(queue, experiment, planRuns(recipe), {
@@ -167,12 +170,7 @@ export const compare: Command = {
               : `the runs are recorded by a comparison that follows the queue: run the same command without --detach`;
             return { ok: true, lines: [experiment, follow], data: { experiment, jobs: ids, db: store.location } };
           }
-          const summary = await followJobs(queue, ids, {
-            store,
-            family: (m) => getModelEntry(m).defaults.family,
-            progress: io.progress,
-          });
-          failed = summary.failed;
+          await followJobs(queue, ids, { store, family: (m) => getModelEntry(m).defaults.family, progress: io.progress });
         } finally {
           await queue.close();
         }
@@ -195,7 +193,7 @@ export const compare: Command = {
         interrupted = result.interrupted;
       }
       const runs = await store.runs(experiment);
-      failed = runs.filter((r) => r.status === 'failed').length || failed;
+      const failed = runs.filter((r) => r.status === 'failed').length;
       const summaries = await writeReport(out, record, runs, environment);
       const lines = [
         ...textTable(

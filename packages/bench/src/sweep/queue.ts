@@ -32,8 +32,11 @@ export function redisConnection(url: string): RedisOptions {
   };
 }
 
-export function openQueue(url: string): Queue {
-  return new Queue(QUEUE_NAME, { connection: redisConnection(url) });
+/** The comparison queue at `url`; `onError` hears connection errors (the connection itself retries until Redis is back). */
+export function openQueue(url: string, onError: (e: Error) => void): Queue {
+  const queue = new Queue(QUEUE_NAME, { connection: redisConnection(url) });
+  queue.on('error', onError);
+  return queue;
 }
 
 export interface EnqueueOptions {

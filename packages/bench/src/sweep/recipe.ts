@@ -260,7 +260,8 @@ export async function runRecipe(r: RunRecipe, options: RunOptions): Promise<RunO
     top5: data.top5,
     train_seconds: data.seconds,
     images_per_sec: data.train_images_per_s ?? data.images / data.seconds,
-    train_images: data.images,
+    // Every step before a checkpoint trained a full batch (the loader drops a last partial one).
+    train_images: data.images + (resumeStep ?? 0) * r.batchSize,
     eval_images: data.eval_images,
     steps: data.steps,
     resumed_from_step: resumeStep ?? 0,

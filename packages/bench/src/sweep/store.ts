@@ -28,9 +28,9 @@ export interface RunRecord {
   macs: number | null;
   top1: number | null;
   top5: number | null;
-  /** Wall time of training (evaluation included). */
+  /** Wall time of training (evaluation included); for a resumed run, of the part after the resume. */
   train_seconds: number | null;
-  /** Training throughput. */
+  /** Training throughput (of the part after a resume). */
   images_per_sec: number | null;
   train_images: number | null;
   eval_images: number | null;

@@ -52,7 +52,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         if (now - lastReport < 250 && p.step !== p.totalSteps) return;
         lastReport = now;
         const progress: JobProgress = { step: p.step, totalSteps: p.totalSteps, worker: me };
-        job.updateProgress({ ...progress }).catch(() => {});
+        job.updateProgress(progress).catch(() => {});
       },
     });
     if (outcome.interrupted) {
