@@ -69,6 +69,9 @@ describe('vitkit worker, report and compare: bad input', () => {
   it('compare --detach needs --queue; a bad --queue is refused before anything is written', async () => {
     const out = join(tmpdir(), 'vitkit-never-written-compare');
     expect((await vitkit('compare', '--detach', '--out', out)).code).toBe(2);
+    const bad = await vitkit('compare', '--queue', 'http://localhost:6379', '--out', out);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.join('\n')).toContain('--queue http://localhost:6379: expected redis://HOST:PORT[/DB]');
     expect(existsSync(out)).toBe(false);
   });
 });

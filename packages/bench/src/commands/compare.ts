@@ -16,7 +16,7 @@ import { writeReport } from '../compare/report.js';
 import { textTable } from '../format.js';
 import '../register-models.js';
 import { runLocally } from '../sweep/local.js';
-import { enqueueRuns, followJobs, openQueue } from '../sweep/queue.js';
+import { enqueueRuns, followJobs, openQueue, redisConnection } from '../sweep/queue.js';
 import { checkSweepRecipe, experimentId, planRuns, type SweepRecipe } from '../sweep/recipe.js';
 import { openStore } from '../sweep/store.js';
 import { packageVersion } from '../versions.js';
@@ -136,6 +136,13 @@ export const compare: Command = {
     });
     const queueUrl = options['queue'] as string | undefined;
     if (options['detach'] && !queueUrl) throw new UsageError('--detach needs --queue');
+    if (queueUrl) {
+      try {
+        redisConnection(queueUrl);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+    }
     const attempts = options['attempts'] as number;
     if (!(Number.isInteger(attempts) && attempts >= 1)) throw new UsageError('--attempts must be a positive integer');
     const out = resolve(options['out'] as string);
