@@ -53,7 +53,7 @@ const key = (r: RunRecord) => `${r.model} seed ${r.seed}`;
 /** 2 models x 2 seeds, 24 steps each, a checkpoint every 4 steps, one replica (deterministic per seed). */
 const FOUR_JOBS = [
   '--models',
-  'vit_micro_32,cswin_micro_32',
+  'vit_micro_32,vitc_micro_32',
   '--seeds',
   '2',
   '--train-images',
@@ -125,7 +125,7 @@ describe('a comparison on a queue', () => {
     const report = await vitkit('report', '--db', join(out, 'results.sqlite'), '--out', join(dir, 'report'), '--json');
     expect(report.code, report.stderr.join('\n')).toBe(0);
     expect(readFileSync(join(dir, 'report', 'results.json'), 'utf8')).toBe(readFileSync(join(out, 'results.json'), 'utf8'));
-    expect(rows.map(key).sort()).toEqual(['cswin_micro_32 seed 0', 'cswin_micro_32 seed 1', 'vit_micro_32 seed 0', 'vit_micro_32 seed 1']);
+    expect(rows.map(key).sort()).toEqual(['vit_micro_32 seed 0', 'vit_micro_32 seed 1', 'vitc_micro_32 seed 0', 'vitc_micro_32 seed 1']);
     expect(rows.every((r) => r.status === 'done')).toBe(true);
     const [killedModel, killedSeed] = killed!.id.split('.').slice(1);
     const killedRow = rows.find((r) => r.model === killedModel && `seed${r.seed}` === killedSeed)!;
