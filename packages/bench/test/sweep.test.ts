@@ -99,7 +99,7 @@ describe('a comparison on a queue', () => {
     const b = startWorker(redis.url, workDir);
     workers.push(a, b);
     const queue = openQueue(redis.url, () => {});
-    let killed: { id: string; step: number };
+    let killed: { id: string; step: number; worker: WorkerProcess };
     try {
       const { job, progress } = await activeJobPast(queue, 6, 8);
       const data = job.data as { experiment: string; recipe: RunRecipe };
@@ -107,7 +107,7 @@ describe('a comparison on a queue', () => {
       const pid = Number(progress.worker.split(':').at(-1));
       const victim = [a, b].find((w) => w.child.pid === pid)!;
       victim.child.kill('SIGKILL');
-      killed = { id: job.id!, step: progress.step };
+      killed = { id: job.id!, step: progress.step, worker: victim };
       const r = await following;
       expect(r.code, r.stderr.join('\n')).toBe(0);
       const returned = (await queue.getJob(killed.id))!.returnvalue as RunRecord;
@@ -116,7 +116,9 @@ describe('a comparison on a queue', () => {
     } finally {
       await queue.close();
     }
-    const survivor = [a, b].find((w) => w.child.exitCode === null)!;
+    // A killed child has no exit code (it ended by a signal): tell the two apart by identity.
+    const survivor = killed!.worker === a ? b : a;
+    expect(await killed!.worker.exit).toBeNull();
     expect(survivor.output.join('')).toContain('resuming from step');
 
     const store = await openStore(join(out, 'results.sqlite'));
