@@ -1,3 +1,4 @@
+import type { StepProgress } from '@vitkit/core';
 import type { OptionSpec, ParsedArgs } from './args.js';
 
 /** What a command hands back: `data` is the --json object; `lines` the human-readable report. */
@@ -28,4 +29,8 @@ export function defineCommand<const S extends readonly OptionSpec[]>(command: Co
 export interface CommandIO {
   json: boolean;
   progress(line: string): void;
+  /** Asks a long command to stop early as Ctrl-C does (train: save a checkpoint and return interrupted). */
+  signal?: AbortSignal;
+  /** Every training step, for a caller that reports progress elsewhere (a job queue). */
+  onStep?: (p: StepProgress) => void;
 }

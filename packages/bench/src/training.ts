@@ -15,6 +15,7 @@ import {
   fit,
   ModelEma,
   type OptimizerKind,
+  type ProgressReporter,
   seedInit,
   TextProgress,
   type TrainingProgress,
@@ -171,6 +172,7 @@ export async function trainModel(recipe: TrainRecipe, io: CommandIO): Promise<Tr
     io.progress('\ninterrupt: finishing the current step and saving a checkpoint (Ctrl-C again to quit now)');
     controller.abort();
   };
+  const onAbort = () => controller.abort();
   let parallel: DataParallel | null = null;
   try {
     let resume: TrainingProgress | undefined;
@@ -219,10 +221,23 @@ export async function trainModel(recipe: TrainRecipe, io: CommandIO): Promise<Tr
         `${budget.epochs} epoch(s) x ${trainLoader.batchesPerEpoch} steps of ${h.batchSize}; backend ${backend.backend}, ${parallel?.replicas ?? 1} replica(s); checkpoints in ${out}`,
     );
     process.on('SIGINT', onSigint);
-    const progress = new TextProgress({
+    io.signal?.addEventListener('abort', onAbort);
+    if (io.signal?.aborted) controller.abort();
+    const text = new TextProgress({
       tty: Boolean(process.stderr.isTTY) && !io.json,
       write: process.stderr.isTTY && !io.json ? (t) => process.stderr.write(t) : (t) => io.progress(t.trimEnd()),
     });
+    const { onStep } = io;
+    const progress: ProgressReporter = onStep
+      ? {
+          step: (p) => {
+            text.step(p);
+            onStep(p);
+          },
+          epoch: (s) => text.epoch(s),
+          note: (l) => text.note(l),
+        }
+      : text;
     const result = await fit({
       model,
       optimizer,
@@ -265,6 +280,7 @@ export async function trainModel(recipe: TrainRecipe, io: CommandIO): Promise<Tr
     };
   } finally {
     process.off('SIGINT', onSigint);
+    io.signal?.removeEventListener('abort', onAbort);
     await parallel?.close();
     ema?.dispose();
     optimizer.dispose();

@@ -7,12 +7,12 @@ const summary = (model: string, family: string, macs: number, top1: number): Mod
   family,
   params: 1e5,
   macs,
-  seeds: 1,
-  top1Mean: top1,
-  top1Std: 0,
-  top5Mean: 0.99,
-  trainSecondsMean: 100,
-  imagesPerSecondMean: 200,
+  seeds: [0],
+  failed: 0,
+  top1: { n: 1, mean: top1 },
+  top5: { n: 1, mean: 0.99 },
+  trainSeconds: { n: 1, mean: 100 },
+  imagesPerSec: { n: 1, mean: 200 },
 });
 
 describe('accuracy chart', () => {

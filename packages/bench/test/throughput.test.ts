@@ -1,8 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ThroughputCase } from '../src/commands/throughput.js';
 import { vitkit } from './cli-helpers.js';
 
 describe('vitkit throughput', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vitkit-throughput-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   it('times inference of one model and names the backend', async () => {
     const r = await vitkit(
       'throughput',
@@ -16,6 +21,8 @@ describe('vitkit throughput', () => {
       '1',
       '--workers',
       '2',
+      '--csv',
+      join(dir, 'infer.csv'),
       '--json',
     );
     expect(r.code).toBe(0);
@@ -31,6 +38,12 @@ describe('vitkit throughput', () => {
     expect(c.images_per_s).toBeCloseTo(4 / c.median_s, 6);
     expect(c.replicas).toBe(2);
     expect(c.tensor_growth).toBe(0);
+    const [header, row, end] = readFileSync(join(dir, 'infer.csv'), 'utf8').split('\n');
+    expect(header).toBe(
+      'model,infer_samples_per_sec,infer_step_time,infer_batch_size,infer_img_size,infer_gmacs,param_count,backend,replicas',
+    );
+    expect(row).toMatch(/^vit_micro_32,[\d.]+,[\d.]+,4,32,0\.0122,0\.17,\w+,2$/);
+    expect(end).toBe('');
     if (c.backend === 'wasm') {
       expect(c.heap_bytes).toBeGreaterThan(0);
       expect(c.heap_bytes).toBeGreaterThanOrEqual(c.heap_bytes_after_warmup!);
@@ -57,10 +70,17 @@ describe('vitkit throughput', () => {
       '0',
       '--workers',
       '1',
+      '--csv',
+      join(dir, 'train.csv'),
       '--json',
     );
     expect(r.code).toBe(0);
     const cases = r.json() as ThroughputCase[];
+    const csv = readFileSync(join(dir, 'train.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe(
+      'model,train_samples_per_sec,train_step_time,train_batch_size,train_img_size,train_gmacs,param_count,backend,replicas',
+    );
+    expect(csv.slice(1).map((l) => l.split(',')[0])).toEqual(['vit_micro_32', 'vit_tiny_patch16_224']);
     expect(cases.map((c) => [c.model, c.mode, c.img_size])).toEqual([
       ['vit_micro_32', 'train', 32],
       ['vit_tiny_patch16_224', 'train', 32],

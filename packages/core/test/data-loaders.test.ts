@@ -50,11 +50,15 @@ describe('IDX files', () => {
     expect(Math.max(...first.image.data)).toBe(255);
   });
 
-  it.skipIf(!existsSync(FASHION_MNIST_DIR))('reads Fashion-MNIST from the Debian package (gzipped IDX)', async () => {
-    const test = await loadFashionMnist('test');
-    expect(test.size).toBe(10000);
-    expect(test.classes[9]).toBe('Ankle boot');
-  });
+  // .ci/run installs the package, so under CI the test runs (and fails without it); elsewhere it needs the package.
+  it.skipIf(!existsSync(FASHION_MNIST_DIR) && process.env['CI'] !== 'true')(
+    'reads Fashion-MNIST from the Debian package (gzipped IDX)',
+    async () => {
+      const test = await loadFashionMnist('test');
+      expect(test.size).toBe(10000);
+      expect(test.classes[9]).toBe('Ankle boot');
+    },
+  );
 
   it('says how to install Fashion-MNIST when it is absent', async () => {
     await expect(loadFashionMnist('test', join(dir, 'nowhere'))).rejects.toThrow(/apt-get install dataset-fashion-mnist/);

@@ -1,65 +1,61 @@
 // `vitkit compare`: the main job. Trains every model under the same recipe and
 // budget (through `trainModel`, as `vitkit train` does, so the recipe, data
-// pipeline, checkpoints and resume are the same code), evaluates, and writes a report folder. Results
-// are appended run by run, so a comparison interrupted and started again with
-// the same --out continues where it stopped.
-import { existsSync, readFileSync } from 'node:fs';
+// pipeline, checkpoints and resume are the same code), evaluates, and writes a report folder from the
+// results store. Locally the runs go one after the other; with --queue they
+// become jobs on a BullMQ queue that `vitkit worker`s on any machine take.
+import { execFileSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
-import { CHECKPOINT_FILE, initBackend } from '@vitkit/core/node';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getModelEntry } from '@vitkit/core';
+import { initBackend } from '@vitkit/core/node';
 import { InputError, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
-import { type CompareRow, summarize } from '../compare/results.js';
 import { writeReport } from '../compare/report.js';
 import { textTable } from '../format.js';
-import { modelEntry } from '../model-loading.js';
 import { WORKERS_OPTION } from '../replicas.js';
-import { TRAIN_DEFAULTS, type TrainRecipe, trainModel } from '../training.js';
+import '../register-models.js';
+import { runLocally } from '../sweep/local.js';
+import { enqueueRuns, followJobs, openQueue, redisConnection } from '../sweep/queue.js';
+import { checkSweepRecipe, experimentId, planRuns, type SweepRecipe } from '../sweep/recipe.js';
+import { openStore } from '../sweep/store.js';
 import { packageVersion } from '../versions.js';
 
 /** Small variants of the four families at matched MACs (about 11-12 M at 32 px). */
 export const DEFAULT_MODELS = ['vit_micro_32', 'vitc_micro_32', 'cswin_micro_32', 'crossvit_micro_32'];
 
-interface RunPlan {
-  model: string;
-  seed: number;
-  /** Training images per epoch (--limit) and epochs. */
-  trainImages: number | undefined;
-  epochs: number;
-}
-
-function readRows(path: string): CompareRow[] {
-  if (!existsSync(path)) return [];
+/** vitkit's version, with the git commit when it runs from a checkout. */
+export function codeVersion(): string {
+  const version = packageVersion('@vitkit/bench') ?? 'unknown';
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as CompareRow[];
-  } catch (e) {
-    throw new InputError(`${path}: cannot continue this comparison, the file is not valid JSON (${(e as Error).message})`);
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: dirname(fileURLToPath(import.meta.url)),
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
+    return `${version} (${commit})`;
+  } catch {
+    return version;
   }
 }
 
-/**
- * Training images and epochs for one model. With a MAC budget every model
- * gets the same training compute (3 x forward MACs per image: forward and
- * backward), so cheaper models see more images; otherwise every model sees
- * the same images.
- */
-function planRun(model: string, seed: number, options: { budgetMacs?: number; trainImages?: number; epochs: number }): RunPlan {
-  if (options.budgetMacs === undefined) return { model, seed, trainImages: options.trainImages, epochs: options.epochs };
-  const images = Math.floor(options.budgetMacs / (3 * modelEntry(model).cost().macs));
-  if (images < 1) throw new InputError(`--budget-macs ${options.budgetMacs} does not buy one training image of ${model}`);
-  return { model, seed, trainImages: images, epochs: 1 };
-}
+const pct = (x: number) => Number((100 * x).toFixed(2));
 
 export const compare = defineCommand({
   name: 'compare',
-  summary: 'train and compare models under one recipe and budget; writes a report folder (tables, chart)',
-  usage: 'vitkit compare [--models A,B,...] [--dataset D] [--epochs N] [--budget-macs X] [--seeds K] [--out DIR] [--json]',
+  summary: 'train and compare models under one recipe and budget, here or on queue workers; writes a report folder',
+  usage:
+    'vitkit compare [--models A,B,...] [--dataset D] [--epochs N] [--budget-macs X] [--seeds K] [--out DIR] [--db URL] [--queue redis://HOST:PORT[/DB] [--detach]] [--json]',
   details:
     `By default compares ${DEFAULT_MODELS.join(', ')} (the four families at about 11-13 M MACs)\n` +
-    'on MNIST, which ships with vitkit. Writes DIR/results.json, results.csv, report.md, chart.svg and\n' +
-    'chart.png, rewritten after every run; each run trains in DIR/runs/<model>-seed<k>. Started again with\n' +
-    'the same --out, it skips finished runs and resumes an interrupted one from its checkpoint.\n' +
+    'on MNIST, which ships with vitkit. Results go to a database (DIR/results.sqlite, or PostgreSQL with\n' +
+    '--db postgres://...), one row per model and seed; DIR/results.json, results.csv, report.md, chart.svg\n' +
+    'and chart.png are written from it after every run. Started again with the same recipe, it keeps\n' +
+    'finished runs and resumes an interrupted one from its checkpoint.\n' +
+    'With --queue each (model, seed) becomes a job on the Redis queue for `vitkit worker`s to run, and the\n' +
+    'command follows them until all are done or failed; --detach only enqueues and prints the experiment id.\n' +
     'With --budget-macs every model gets that many training MACs (3 x forward MACs per image) instead of\n' +
     'the same number of images.',
   options: [
@@ -86,114 +82,150 @@ export const compare = defineCommand({
       value: 'X',
       description: 'training MACs per model, e.g. 1e12 (overrides --epochs and --train-images)',
     },
-    { name: 'seeds', type: 'number', value: 'K', description: 'seeds per model (mean and spread reported)', default: 1 },
+    { name: 'seeds', type: 'number', value: 'K', description: 'seeds per model (mean and 95% interval reported)', default: 1 },
     { name: 'batch-size', type: 'number', value: 'B', description: 'training batch size', default: 64 },
     { name: 'lr', type: 'number', value: 'LR', description: 'peak learning rate (train default when absent)' },
     WORKERS_OPTION,
+    {
+      name: 'checkpoint-every',
+      type: 'number',
+      value: 'STEPS',
+      description: 'checkpoint every this many steps (train default when absent)',
+    },
     { name: 'out', type: 'string', value: 'DIR', description: 'report folder', default: 'runs/compare' },
+    {
+      name: 'db',
+      type: 'string',
+      value: 'URL',
+      description: 'results database: an SQLite file or postgres://... (default DIR/results.sqlite)',
+    },
+    {
+      name: 'queue',
+      type: 'string',
+      value: 'URL',
+      description: 'run the jobs on `vitkit worker`s through this Redis (redis://HOST:PORT[/DB])',
+    },
+    { name: 'detach', type: 'boolean', description: 'with --queue: enqueue, print the experiment id and return' },
+    {
+      name: 'attempts',
+      type: 'number',
+      value: 'N',
+      description: 'with --queue: tries per job before it is recorded as failed',
+      default: 3,
+    },
+    { name: 'backoff', type: 'number', value: 'MS', description: 'with --queue: first retry delay, doubled at each retry', default: 5000 },
   ],
   async run({ options }, io) {
-    const { models, seeds, epochs, dataset } = options;
+    const { models, epochs, seeds } = options;
     if (models.length === 0) throw new UsageError('--models needs at least one model');
     if (!(Number.isInteger(seeds) && seeds >= 1) || !(Number.isInteger(epochs) && epochs >= 1))
       throw new UsageError('--seeds and --epochs must be positive integers');
-    for (const m of models) modelEntry(m);
-    const out = resolve(options.out);
-    const trainImages = options['train-images'] || undefined;
-    const evalImages = options['eval-images'] || undefined;
-    const budgetMacs = options['budget-macs'];
-    const backend = await initBackend({ quiet: true });
-    await mkdir(join(out, 'runs'), { recursive: true });
-    const resultsPath = join(out, 'results.json');
-    const rows = readRows(resultsPath).filter((r) => r.dataset === dataset && models.includes(r.model) && r.seed < seeds);
-    const recipe = {
+    const recipe: SweepRecipe = checkSweepRecipe({
       models,
-      dataset,
+      dataset: options.dataset,
       seeds,
-      budget:
-        budgetMacs === undefined
-          ? `${epochs} epoch(s) of ${trainImages ?? 'all'} training images per model`
-          : `${budgetMacs.toExponential(2)} training MACs per model`,
-      'evaluated on': `${evalImages ?? 'all'} test images`,
-      'batch size': options['batch-size'],
-      'learning rate': options.lr ?? TRAIN_DEFAULTS.lr,
-      'the rest': 'vitkit train defaults (AdamW, warm-up + cosine, label smoothing, gradient clipping)',
-    };
-    const environment = {
-      backend: `${backend.backend} (${backend.provider} ${backend.tfjsVersion})`,
-      threads: backend.threads,
-      node: process.version,
-      machine: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
-      vitkit: packageVersion('@vitkit/bench'),
-    };
-    const report = () => writeReport(out, rows, { dataset, recipe, environment });
-    let interrupted = false;
-    for (let seed = 0; seed < seeds && !interrupted; seed++) {
-      for (const model of models) {
-        if (rows.some((r) => r.model === model && r.seed === seed)) {
-          io.progress(`${model} seed ${seed}: done in an earlier run, kept`);
-          continue;
-        }
-        const plan = planRun(model, seed, { budgetMacs, trainImages, epochs });
-        const runDir = join(out, 'runs', `${model}-seed${seed}`);
-        const resume = existsSync(join(runDir, CHECKPOINT_FILE));
-        const run: TrainRecipe = {
-          model,
-          dataset,
-          seed,
-          budget: { epochs: plan.epochs, trainImages: plan.trainImages, evalImages },
-          hyperparameters: { ...TRAIN_DEFAULTS, batchSize: options['batch-size'], lr: options.lr ?? TRAIN_DEFAULTS.lr },
-          out: runDir,
-          resume,
-          workers: options.workers,
-        };
-        io.progress(`${model} seed ${seed}: ${resume ? 'resuming' : 'training'} in ${runDir}`);
-        const result = await trainModel(run, { json: true, progress: (line) => io.progress(`  [${model}] ${line}`) });
-        if (result.interrupted || result.top1 === null || result.top5 === null) {
-          interrupted = true;
-          io.progress(`interrupted: run the same command again (same --out) to continue`);
-          break;
-        }
-        const entry = modelEntry(model);
-        const cost = entry.cost({ numClasses: result.num_classes, imgSize: result.img_size });
-        rows.push({
-          model,
-          family: entry.defaults.family,
-          params: cost.params,
-          macs: cost.macs,
-          seed,
-          dataset,
-          top1: result.top1,
-          top5: result.top5,
-          train_seconds: result.seconds,
-          images_per_s: result.train_images_per_s ?? result.images / result.seconds,
-          train_images: result.images,
-          eval_images: result.eval_images,
-        });
-        await report();
+      epochs,
+      trainImages: options['train-images'] || undefined,
+      evalImages: options['eval-images'] || undefined,
+      budgetMacs: options['budget-macs'],
+      batchSize: options['batch-size'],
+      lr: options.lr,
+      workers: options.workers,
+      checkpointEvery: options['checkpoint-every'],
+    });
+    const queueUrl = options.queue;
+    if (options.detach && !queueUrl) throw new UsageError('--detach needs --queue');
+    if (queueUrl) {
+      try {
+        redisConnection(queueUrl);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
       }
     }
-    const summaries = rows.length ? await report() : summarize(rows);
-    const lines = [
-      ...textTable(
-        ['model', 'family', 'params (M)', 'MACs (M)', 'top-1 %', '± sd', 'top-5 %', 'train s', 'images/s'],
-        summaries.map((s) => [
-          s.model,
-          s.family,
-          Number((s.params / 1e6).toFixed(3)),
-          Number((s.macs / 1e6).toFixed(2)),
-          Number((100 * s.top1Mean).toFixed(2)),
-          Number((100 * s.top1Std).toFixed(2)),
-          Number((100 * s.top5Mean).toFixed(2)),
-          Number(s.trainSecondsMean.toFixed(0)),
-          Number(s.imagesPerSecondMean.toFixed(1)),
-        ]),
-      ),
-      '',
-      interrupted
-        ? `interrupted; the report in ${out} covers the finished runs`
-        : `report: ${join(out, 'report.md')} (chart: chart.svg, chart.png)`,
-    ];
-    return { ok: !interrupted, lines, data: { report: out, interrupted, results: rows } };
+    const { attempts } = options;
+    if (!(Number.isInteger(attempts) && attempts >= 1)) throw new UsageError('--attempts must be a positive integer');
+    const out = resolve(options.out);
+    const dbSpec = options.db ?? join(out, 'results.sqlite');
+    await mkdir(out, { recursive: true });
+    const experiment = experimentId(recipe);
+    const store = await openStore(dbSpec).catch((e: Error) => {
+      throw new InputError(e.message);
+    });
+    try {
+      await store.addExperiment({ id: experiment, recipe: { ...recipe }, code_version: codeVersion(), created: new Date().toISOString() });
+      const record = (await store.experiment(experiment))!;
+      let environment: Record<string, unknown> = {};
+      let interrupted = false;
+      if (queueUrl) {
+        let lastError = '';
+        const queue = openQueue(queueUrl, (e) => {
+          if (e.message !== lastError) io.progress(`${queueUrl}: ${e.message}; waiting for Redis`);
+          lastError = e.message;
+        });
+        try {
+          const postgres = /^postgres(ql)?:\/\//.test(dbSpec) ? dbSpec : undefined;
+          const ids = await enqueueRuns(queue, experiment, planRuns(recipe), {
+            attempts,
+            backoffMs: options.backoff,
+            store: postgres,
+          });
+          io.progress(`experiment ${experiment}: ${ids.length} job(s) on ${queueUrl}; results in ${store.location}`);
+          if (options.detach) {
+            const follow = postgres
+              ? `the workers record the runs in ${store.location}; vitkit report --db URL --experiment ${experiment} --out DIR reads them`
+              : `the runs are recorded by a comparison that follows the queue: run the same command without --detach`;
+            return { ok: true, lines: [experiment, follow], data: { experiment, jobs: ids, db: store.location } };
+          }
+          await followJobs(queue, ids, { store, family: (m) => getModelEntry(m).defaults.family, progress: io.progress });
+        } finally {
+          await queue.close();
+        }
+      } else {
+        const backend = await initBackend({ quiet: true });
+        environment = {
+          node: process.version,
+          threads: backend.threads,
+          machine: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
+        };
+        const result = await runLocally(recipe, {
+          store,
+          experiment,
+          workDir: join(out, 'runs'),
+          progress: io.progress,
+          afterRun: async () => {
+            await writeReport(out, record, await store.runs(experiment), environment);
+          },
+        });
+        interrupted = result.interrupted;
+      }
+      const runs = await store.runs(experiment);
+      const failed = runs.filter((r) => r.status === 'failed').length;
+      const summaries = await writeReport(out, record, runs, environment);
+      const lines = [
+        ...textTable(
+          ['model', 'family', 'params (M)', 'MACs (M)', 'n', 'top-1 %', '95% CI', 'top-5 %', 'train s', 'images/s'],
+          summaries.map((s) => [
+            s.model,
+            s.family,
+            Number((s.params / 1e6).toFixed(3)),
+            Number((s.macs / 1e6).toFixed(2)),
+            s.top1.n,
+            pct(s.top1.mean),
+            s.top1.ci ? `${pct(s.top1.ci[0])}-${pct(s.top1.ci[1])}` : '—',
+            pct(s.top5.mean),
+            Number(s.trainSeconds.mean.toFixed(0)),
+            Number(s.imagesPerSec.mean.toFixed(1)),
+          ]),
+        ),
+        '',
+        ...(failed ? [`${failed} run(s) failed; their errors are in the report`] : []),
+        interrupted
+          ? `interrupted; the report in ${out} covers the finished runs`
+          : `report: ${join(out, 'report.md')} (chart: chart.svg, chart.png); experiment ${experiment} in ${store.location}`,
+      ];
+      return { ok: !interrupted && failed === 0, lines, data: { report: out, experiment, interrupted, results: runs } };
+    } finally {
+      await store.close();
+    }
   },
 });

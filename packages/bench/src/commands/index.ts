@@ -10,13 +10,17 @@ import { models } from './models.js';
 import { parity } from './parity.js';
 import { predict } from './predict.js';
 import { preprocess } from './preprocess.js';
+import { report } from './report.js';
 import { table } from './table.js';
 import { throughput } from './throughput.js';
 import { train } from './train.js';
+import { worker } from './worker.js';
 
 /** Every `vitkit` subcommand, in the order `vitkit --help` lists them. */
 export const commands: Command[] = [
   compare,
+  worker,
+  report,
   models,
   table,
   parity,

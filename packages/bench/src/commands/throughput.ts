@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createOptimizer, localGradients, trainStep } from '@vitkit/core';
 import { currentBackend, type DataParallel, type GpuAdapterInfo, initBackend, wasmHeapBytes } from '@vitkit/core/node';
-import { type OptionsOf, UsageError } from '../args.js';
+import { InputError, type OptionsOf, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { textTable } from '../format.js';
 import { buildModel, modelEntry } from '../model-loading.js';
 import { replicaCount, startReplicas, WORKERS_OPTION } from '../replicas.js';
+import { writeThroughputCsv } from '../throughput-csv.js';
 import { medianSeconds } from '../timing.js';
 
 const OPTIONS = [
@@ -19,6 +20,7 @@ const OPTIONS = [
   { name: 'runs', type: 'number', value: 'R', description: 'timed runs', default: 5 },
   { name: 'warmup', type: 'number', value: 'W', description: 'untimed runs first', default: 2 },
   WORKERS_OPTION,
+  { name: 'csv', type: 'string', value: 'FILE', description: "also write timm benchmark.py's columns to FILE" },
 ] as const;
 
 export type ThroughputOptions = OptionsOf<typeof OPTIONS>;
@@ -30,6 +32,9 @@ export interface ThroughputCase {
   img_size: number;
   images_per_s: number;
   median_s: number;
+  /** Multiply-accumulates of one forward pass of one image. */
+  macs_per_image: number;
+  params: number;
   /** Multiply-accumulates per second of the forward pass (x3 for a training step). */
   gmacs_per_s: number;
   /** Data-parallel replicas the batch was split over (see --workers). */
@@ -88,7 +93,8 @@ export async function measureThroughput(name: string, options: ThroughputOptions
     const heapAfterWarmup = heap();
     const tensorsBefore = tf.memory().numTensors;
     const { median } = await medianSeconds(call, options.runs, 0);
-    const macs = model.complexity().macs * batch * (train ? 3 : 1);
+    const complexity = model.complexity();
+    const macs = complexity.macs * batch * (train ? 3 : 1);
     return {
       model: name,
       mode: train ? 'train' : 'infer',
@@ -96,6 +102,8 @@ export async function measureThroughput(name: string, options: ThroughputOptions
       img_size: h,
       images_per_s: batch / median,
       median_s: median,
+      macs_per_image: complexity.macs,
+      params: complexity.params,
       gmacs_per_s: macs / median / 1e9,
       replicas,
       heap_bytes: heap(),
@@ -149,6 +157,13 @@ export const throughput = defineCommand({
         r.backend,
       ]),
     );
+    const { csv } = options;
+    if (csv) {
+      await writeThroughputCsv(csv, cases).catch((e: Error) => {
+        throw new InputError(`--csv ${csv}: ${e.message}`);
+      });
+      lines.push(`timm benchmark columns: ${csv}`);
+    }
     return { ok: true, lines, data: options.compare ? cases : cases[0] };
   },
 });

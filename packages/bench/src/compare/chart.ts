@@ -1,5 +1,6 @@
 // The comparison's picture: top-1 accuracy against MACs per image (log scale),
-// one point per model with its spread over seeds, coloured by family.
+// one point per model with the 95% interval of its mean over seeds (none for a
+// single seed), coloured by family.
 import type { ModelSummary } from './results.js';
 
 const FAMILY_COLOURS: Record<string, string> = {
@@ -62,7 +63,7 @@ export function accuracyChartSvg(summaries: ModelSummary[], title: string): stri
   const logMacs = summaries.map((s) => Math.log10(s.macs));
   const xLo = Math.min(...logMacs) - 0.15;
   const xHi = Math.max(...logMacs) + 0.15;
-  const accs = summaries.flatMap((s) => [100 * (s.top1Mean - s.top1Std), 100 * (s.top1Mean + s.top1Std)]);
+  const accs = summaries.flatMap((s) => (s.top1.ci ?? [s.top1.mean, s.top1.mean]).map((a) => 100 * a));
   const yLo = Math.max(0, Math.floor(Math.min(...accs) - 4));
   const yHi = Math.min(100, Math.ceil(Math.max(...accs) + 4));
   const x = (lm: number) => m.left + ((lm - xLo) / (xHi - xLo)) * plotW;
@@ -103,17 +104,16 @@ export function accuracyChartSvg(summaries: ModelSummary[], title: string): stri
   const labels: Label[] = [];
   for (const s of summaries) {
     const cx = x(Math.log10(s.macs));
-    const cy = y(100 * s.top1Mean);
+    const cy = y(100 * s.top1.mean);
     const colour = FAMILY_COLOURS[s.family] ?? '#555';
-    if (s.top1Std > 0) {
-      parts.push(
-        `<line x1="${cx}" x2="${cx}" y1="${y(100 * (s.top1Mean - s.top1Std))}" y2="${y(100 * (s.top1Mean + s.top1Std))}" stroke="${colour}" stroke-width="2"/>`,
-      );
+    if (s.top1.ci) {
+      const [lo, hi] = s.top1.ci;
+      parts.push(`<line x1="${cx}" x2="${cx}" y1="${y(100 * lo)}" y2="${y(100 * hi)}" stroke="${colour}" stroke-width="2"/>`);
     }
     parts.push(`<circle cx="${cx}" cy="${cy}" r="6" fill="${colour}"/>`);
     // Labels beside the point, on the side with more room.
     const right = cx < m.left + 0.65 * plotW;
-    const text = `${s.model} ${(100 * s.top1Mean).toFixed(2)}`;
+    const text = `${s.model} ${(100 * s.top1.mean).toFixed(2)}`;
     labels.push({ x: right ? cx + 10 : cx - 10, y: cy + 4, anchor: right ? 'start' : 'end', text, pointX: cx, pointY: cy });
   }
   separateLabels(labels, m.top + 14, m.top + plotH - 4);
