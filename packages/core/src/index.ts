@@ -6,6 +6,7 @@ export * from './attention/explainer.js';
 export * from './attention/rollout.js';
 export * from './backend.js';
 export * from './classifier.js';
+export * from './classify.js';
 export * from './complexity.js';
 export * from './features.js';
 export * from './init.js';
