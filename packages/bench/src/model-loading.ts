@@ -15,6 +15,7 @@ import {
   getModelEntry,
   type ImageClassifier,
   labelsFor,
+  listModels,
   type ModelEntry,
   parsePretrainedSource,
   type WeightsReport,
@@ -113,7 +114,11 @@ export async function loadWeightsInto(
   return report;
 }
 
-/** Whether a --model value points at pretrained weights (NAME.TAG, hf-hub:, local-dir:) rather than a bare architecture. */
+/**
+ * Whether a --model (or --pretrained) value points at pretrained weights:
+ * hf-hub:, local-dir:, or NAME.TAG of a registered NAME (so a file name with a
+ * dot stays a file name).
+ */
 export function isPretrainedName(name: string): boolean {
   let source: ReturnType<typeof parsePretrainedSource>;
   try {
@@ -121,7 +126,7 @@ export function isPretrainedName(name: string): boolean {
   } catch (e) {
     throw new InputError((e as Error).message);
   }
-  return source.kind !== 'registry' || source.tag !== null;
+  return source.kind !== 'registry' || (source.tag !== null && listModels().includes(source.name));
 }
 
 export interface ModelRequest {
@@ -155,6 +160,8 @@ export interface CommandModel {
   labels: string[];
   /** Where the weights came from (null for fresh weights). */
   weights: string | null;
+  /** What loading them did (null for fresh weights). */
+  report: WeightsReport | null;
 }
 
 const defined = (o: CreateOptions): CreateOptions => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
@@ -187,6 +194,7 @@ export async function loadCommandModel(name: string, request: ModelRequest, prog
       inChannels: loaded.options.inChannels ?? getModelEntry(loaded.architecture).defaults.inChannels,
       labels: loaded.labels,
       weights: name,
+      report: loaded.report,
     };
   }
   const entry = modelEntry(name);
@@ -204,6 +212,7 @@ export async function loadCommandModel(name: string, request: ModelRequest, prog
       inChannels: options.inChannels ?? entry.defaults.inChannels,
       labels: labelsFor(model.numClasses),
       weights: null,
+      report: null,
     };
   }
   const weights = resolveWeights(request.checkpoint);
@@ -213,8 +222,12 @@ export async function loadCommandModel(name: string, request: ModelRequest, prog
     imgSize: request.imgSize ?? weights.config?.imgSize,
   });
   const model = buildModel(name, options);
+  let report: WeightsReport;
   try {
-    await loadWeightsInto(model, weights.file, progress, { dropClassifier: request.dropClassifier, allowMissing: request.allowMissing });
+    report = await loadWeightsInto(model, weights.file, progress, {
+      dropClassifier: request.dropClassifier,
+      allowMissing: request.allowMissing,
+    });
   } catch (e) {
     model.dispose();
     throw e;
@@ -228,5 +241,6 @@ export async function loadCommandModel(name: string, request: ModelRequest, prog
     inChannels: options.inChannels ?? entry.defaults.inChannels,
     labels: classes && classes.length === model.numClasses ? classes : labelsFor(model.numClasses),
     weights: weights.file,
+    report,
   };
 }

@@ -215,8 +215,9 @@ export async function trainModel(recipe: TrainRecipe, io: CommandIO): Promise<Tr
       resume = await restoreCheckpoint(ckpt, { model, optimizer, ema });
       sink.adopt(ckpt.json);
       io.progress(`resuming ${out} at epoch ${resume.epoch + 1}, step ${resume.step}`);
-    } else if (loaded.weights) {
-      io.progress(`starting from ${loaded.weights}`);
+    } else if (loaded.report) {
+      const total = Object.keys(model.stateShapes()).length;
+      io.progress(`${start === undefined ? name : `--pretrained ${start}`}: ${loaded.report.loaded} of ${total} tensors loaded`);
     }
     // Replicas start from the main model's weights, so after any loading.
     parallel = await startReplicas(model, architecture, createOptions, replicaCount(recipe.workers, backend.backend));

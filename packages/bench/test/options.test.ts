@@ -66,7 +66,7 @@ describe('the vitkit command line', () => {
     expect(help).not.toMatch(/--limit .*\(required\)/);
     const r = await vitkit('eval', '--model', 'vit_micro_32');
     expect(r.code).toBe(2);
-    expect(r.stderr.join('\n')).toContain('missing required options --dataset');
+    expect(r.stderr.join('\n')).toContain('missing required option --dataset');
   });
 
   it('spells the batch size --batch-size in every command that takes one', () => {
