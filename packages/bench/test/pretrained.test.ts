@@ -24,6 +24,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeHub } from '../../../test-utils/fake-hub.js';
 import { sharedDir } from '../../../test-utils/index.js';
 import type { Prediction } from '../src/commands/predict.js';
+import { pythonRound } from '../src/format.js';
 import '../src/register-models.js';
 import { vitkit } from './cli-helpers.js';
 
@@ -420,5 +421,98 @@ describe('local-dir: and models saved by vitkit train', () => {
     const [p] = await predict('--model', `local-dir:${run}`, coffee);
     expect(p!.logits).toHaveLength(3);
     expect(['cam', 'cat', 'cup']).toContain(p!.top[0]!.label);
+  });
+});
+
+describe('vitkit validate', () => {
+  it("writes validate.py's columns as CSV and JSON, with the model's preprocessing and a timm class map", async () => {
+    const repo = timmVit(13);
+    hub.commit('test/vit-validate', files(repo));
+    const data = join(tmp, 'validate-data');
+    const layout: [string, string][] = [
+      ['n0002', 'chelsea.png'],
+      ['n0002', 'coffee.png'],
+      ['n0004', 'camera.png'],
+      ['n0005', 'palette_color.png'],
+      ['extra', 'hubble_deep_field.jpg'],
+    ];
+    for (const [cls, file] of layout) {
+      mkdirSync(join(data, cls), { recursive: true });
+      writeFileSync(join(data, cls, file), readFileSync(`${images}/${file}`));
+    }
+    const classMap = join(tmp, 'class-map.txt');
+    writeFileSync(classMap, `${VIT_LABELS.join('\n')}\n`);
+    const out = join(tmp, 'validate-out');
+    const r = await vitkit(
+      'validate',
+      '--model',
+      'hf-hub:test/vit-validate',
+      '--data',
+      `folder:${data}`,
+      '--class-map',
+      classMap,
+      '--out',
+      out,
+      '--json',
+    );
+    expect(r.code, r.stderr.join('\n')).toBe(0);
+
+    // The same images through the API: the 'extra' folder is not in the class map and is left out.
+    const loaded = await loadPretrained('hf-hub:test/vit-validate');
+    const mapped = layout.filter(([cls]) => cls !== 'extra');
+    const tops = await classifyFiles(
+      loaded.model,
+      mapped.map(([cls, file]) => join(data, cls, file)),
+      { topk: 5, evalConfig: loaded.evalConfig, labels: loaded.labels },
+    );
+    const params = loaded.model.numParams();
+    loaded.model.dispose();
+    const label = (i: number) => VIT_LABELS.indexOf(mapped[i]![0]);
+    const top1 = (100 * tops.filter((t, i) => t[0]!.index === label(i)).length) / mapped.length;
+    const top5 = (100 * tops.filter((t, i) => t.some((c) => c.index === label(i))).length) / mapped.length;
+    const want = {
+      model: 'hf-hub:test/vit-validate',
+      top1,
+      top1_err: 100 - top1,
+      top5,
+      top5_err: 100 - top5,
+      param_count: Number((params / 1e6).toFixed(2)),
+      img_size: 32,
+      crop_pct: 0.9,
+      interpolation: 'bilinear',
+    };
+    expect(r.json()).toEqual(want);
+    expect(JSON.parse(readFileSync(join(out, 'validate.json'), 'utf8'))).toEqual(want);
+    const csv = readFileSync(join(out, 'validate.csv'), 'utf8').split('\r\n');
+    expect(csv[0]).toBe('model,top1,top1_err,top5,top5_err,param_count,img_size,crop_pct,interpolation');
+    const float = (x: number) => (Number.isInteger(x) ? x.toFixed(1) : String(x));
+    expect(csv[1]).toBe(
+      `hf-hub:test/vit-validate,${float(top1)},${float(100 - top1)},${float(top5)},${float(100 - top5)},${want.param_count},32,0.9,bilinear`,
+    );
+
+    // Without a class map, the four folders take the sorted folder order as class indices.
+    const plain = await vitkit('validate', '--model', 'hf-hub:test/vit-validate', '--data', `folder:${data}`, '--json');
+    expect(plain.code, plain.stderr.join('\n')).toBe(0);
+    const bad = await vitkit(
+      'validate',
+      '--model',
+      'hf-hub:test/vit-validate',
+      '--data',
+      `folder:${data}`,
+      '--class-map',
+      join(tmp, 'nope.txt'),
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.join('\n')).toContain(`${join(tmp, 'nope.txt')}: cannot read the class map (ENOENT)`);
+    expect((await vitkit('validate', '--model', 'hf-hub:test/vit-validate', '--data', 'mnist')).code).toBe(2);
+  });
+
+  it("rounds as Python's round does (ties to even on the exact binary value)", () => {
+    expect(pythonRound(0.03125, 4)).toBe(0.0312);
+    expect(pythonRound(0.03135, 4)).toBe(0.0314);
+    expect(pythonRound(200 / 3, 4)).toBe(66.6667);
+    expect(pythonRound(2.5, 0)).toBe(2);
+    expect(pythonRound(5.717416, 2)).toBe(5.72);
+    expect(pythonRound(-1.005, 2)).toBe(-1);
   });
 });

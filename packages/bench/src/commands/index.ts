@@ -12,6 +12,7 @@ import { preprocess } from './preprocess.js';
 import { table } from './table.js';
 import { throughput } from './throughput.js';
 import { train } from './train.js';
+import { validate } from './validate.js';
 
 /** Every `vitkit` subcommand, in the order `vitkit --help` lists them. */
 export const commands: Command[] = [
@@ -21,6 +22,7 @@ export const commands: Command[] = [
   parity,
   train,
   evalCommand,
+  validate,
   predict,
   preprocess,
   throughput,
