@@ -516,3 +516,58 @@ describe('vitkit validate', () => {
     expect(pythonRound(-1.005, 2)).toBe(-1);
   });
 });
+
+describe("every command's --model takes a pretrained name", () => {
+  it('preprocess (config.json only), eval, attention and throughput on hf-hub:', async () => {
+    hub.commit('test/vit-commands', files(timmVit(14)));
+    const tensors = join(tmp, 'preprocessed.safetensors');
+    const pre = await vitkit('preprocess', coffee, '--model', 'hf-hub:test/vit-commands', '--out', tensors);
+    expect(pre.code, pre.stderr.join('\n')).toBe(0);
+    const sd = await loadSafetensors(tensors);
+    const timm = await loadSafetensors(`${sharedDir}fixtures/preprocess/expected.safetensors`);
+    expect(Array.from(sd['coffee.png']!.dataSync())).toEqual(Array.from(timm['coffee.png@bilinear32']!.dataSync()));
+    tf.dispose([...Object.values(sd), ...Object.values(timm)]);
+    expect(hub.requests.some((r) => r.url.includes('model.safetensors'))).toBe(false);
+
+    const data = join(tmp, 'eval-data');
+    VIT_LABELS.forEach((cls, i) => {
+      const file = ['chelsea.png', 'coffee.png', 'camera.png', 'palette_color.png', 'hubble_deep_field.jpg'][i]!;
+      mkdirSync(join(data, cls), { recursive: true });
+      writeFileSync(join(data, cls, file), readFileSync(`${images}/${file}`));
+    });
+    const evalRun = await vitkit('eval', '--model', 'hf-hub:test/vit-commands', '--dataset', `folder:${data}`, '--workers', '1', '--json');
+    expect(evalRun.code, evalRun.stderr.join('\n')).toBe(0);
+    expect(evalRun.json()).toMatchObject({ model: 'hf-hub:test/vit-commands', images: 5, checkpoint: 'hf-hub:test/vit-commands' });
+
+    const png = join(tmp, 'attention.png');
+    const att = await vitkit('attention', '--model', 'hf-hub:test/vit-commands', '--image', coffee, '--rollout', '--out', png, '--json');
+    expect(att.code, att.stderr.join('\n')).toBe(0);
+    expect(att.json()).toMatchObject({ size: 32 });
+
+    const speed = await vitkit(
+      'throughput',
+      '--model',
+      'hf-hub:test/vit-commands',
+      '--batch-size',
+      '1',
+      '--runs',
+      '1',
+      '--warmup',
+      '0',
+      '--workers',
+      '1',
+      '--json',
+    );
+    expect(speed.code, speed.stderr.join('\n')).toBe(0);
+    expect(speed.json()).toMatchObject({ model: 'hf-hub:test/vit-commands', img_size: 32 });
+
+    const both = await vitkit('predict', '--model', 'hf-hub:test/vit-commands', '--checkpoint', tensors, coffee);
+    expect(both.code).toBe(2);
+    expect(both.stderr.join('\n')).toContain(
+      "--checkpoint goes with a registered model name, not with the pretrained 'hf-hub:test/vit-commands'",
+    );
+    const none = await vitkit('predict', '--model', 'vit_micro_32', coffee);
+    expect(none.code).toBe(2);
+    expect(none.stderr.join('\n')).toContain('vit_micro_32 needs weights: --checkpoint FILE|DIR, or a pretrained name');
+  });
+});
