@@ -198,41 +198,29 @@ export async function loadCommandModel(name: string, request: ModelRequest, prog
     };
   }
   const entry = modelEntry(name);
-  if (!request.checkpoint) {
-    if (!request.allowFresh) {
-      throw new UsageError(`${name} needs weights: --checkpoint FILE|DIR, or a pretrained name (NAME.TAG, hf-hub:ORG/REPO, local-dir:DIR)`);
-    }
-    const options = defined({ ...request.extra, numClasses: request.numClasses, imgSize: request.imgSize });
-    const model = buildModel(name, options);
-    return {
-      model,
-      architecture: name,
-      options,
-      evalConfig: evalConfigOf(entry.defaults, model.imgSize[0]),
-      inChannels: options.inChannels ?? entry.defaults.inChannels,
-      labels: labelsFor(model.numClasses),
-      weights: null,
-      report: null,
-    };
+  if (!request.checkpoint && !request.allowFresh) {
+    throw new UsageError(`${name} needs weights: --checkpoint FILE|DIR, or a pretrained name (NAME.TAG, hf-hub:ORG/REPO, local-dir:DIR)`);
   }
-  const weights = resolveWeights(request.checkpoint);
+  const weights = request.checkpoint ? resolveWeights(request.checkpoint) : null;
   const options = defined({
     ...request.extra,
-    numClasses: request.numClasses ?? weights.config?.numClasses,
-    imgSize: request.imgSize ?? weights.config?.imgSize,
+    numClasses: request.numClasses ?? weights?.config?.numClasses,
+    imgSize: request.imgSize ?? weights?.config?.imgSize,
   });
   const model = buildModel(name, options);
-  let report: WeightsReport;
-  try {
-    report = await loadWeightsInto(model, weights.file, progress, {
-      dropClassifier: request.dropClassifier,
-      allowMissing: request.allowMissing,
-    });
-  } catch (e) {
-    model.dispose();
-    throw e;
+  let report: WeightsReport | null = null;
+  if (weights) {
+    try {
+      report = await loadWeightsInto(model, weights.file, progress, {
+        dropClassifier: request.dropClassifier,
+        allowMissing: request.allowMissing,
+      });
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
   }
-  const classes = weights.config?.classes;
+  const classes = weights?.config?.classes;
   return {
     model,
     architecture: name,
@@ -240,7 +228,7 @@ export async function loadCommandModel(name: string, request: ModelRequest, prog
     evalConfig: evalConfigOf(entry.defaults, model.imgSize[0]),
     inChannels: options.inChannels ?? entry.defaults.inChannels,
     labels: classes && classes.length === model.numClasses ? classes : labelsFor(model.numClasses),
-    weights: weights.file,
+    weights: weights?.file ?? null,
     report,
   };
 }

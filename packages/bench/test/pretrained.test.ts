@@ -109,6 +109,16 @@ async function timmInput(): Promise<Float32Array> {
   return hwc;
 }
 
+/** An ImageNet-style folder of real images: `layout` lists [class folder, image file] pairs. */
+function imageFolder(name: string, layout: readonly (readonly [string, string])[]): string {
+  const dir = join(tmp, name);
+  for (const [cls, file] of layout) {
+    mkdirSync(join(dir, cls), { recursive: true });
+    writeFileSync(join(dir, cls, file), readFileSync(`${images}/${file}`));
+  }
+  return dir;
+}
+
 function expectClose(got: number[], want: Float32Array, tol = 1e-6): void {
   expect(got).toHaveLength(want.length);
   const worst = Math.max(...got.map((v, i) => Math.abs(v - want[i]!)));
@@ -377,15 +387,11 @@ describe('local-dir: and models saved by vitkit train', () => {
 
   it('vitkit train fine-tunes from a Hub model (--pretrained hf-hub:...): its classifier dropped, its preprocessing kept', async () => {
     hub.commit('test/vit-finetune', files(timmVit(12)));
-    const data = join(tmp, 'folder-data');
-    for (const [cls, file] of [
+    const data = imageFolder('folder-data', [
       ['cat', 'chelsea.png'],
       ['cup', 'coffee.png'],
       ['cam', 'camera.png'],
-    ]) {
-      mkdirSync(join(data, cls!), { recursive: true });
-      writeFileSync(join(data, cls!, file!), readFileSync(`${images}/${file}`));
-    }
+    ]);
     const run = join(tmp, 'finetune');
     const r = await vitkit(
       'train',
@@ -428,7 +434,6 @@ describe('vitkit validate', () => {
   it("writes validate.py's columns as CSV and JSON, with the model's preprocessing and a timm class map", async () => {
     const repo = timmVit(13);
     hub.commit('test/vit-validate', files(repo));
-    const data = join(tmp, 'validate-data');
     const layout: [string, string][] = [
       ['n0002', 'chelsea.png'],
       ['n0002', 'coffee.png'],
@@ -436,10 +441,7 @@ describe('vitkit validate', () => {
       ['n0005', 'palette_color.png'],
       ['extra', 'hubble_deep_field.jpg'],
     ];
-    for (const [cls, file] of layout) {
-      mkdirSync(join(data, cls), { recursive: true });
-      writeFileSync(join(data, cls, file), readFileSync(`${images}/${file}`));
-    }
+    const data = imageFolder('validate-data', layout);
     const classMap = join(tmp, 'class-map.txt');
     writeFileSync(classMap, `${VIT_LABELS.join('\n')}\n`);
     const out = join(tmp, 'validate-out');
@@ -529,12 +531,11 @@ describe("every command's --model takes a pretrained name", () => {
     tf.dispose([...Object.values(sd), ...Object.values(timm)]);
     expect(hub.requests.some((r) => r.url.includes('model.safetensors'))).toBe(false);
 
-    const data = join(tmp, 'eval-data');
-    VIT_LABELS.forEach((cls, i) => {
-      const file = ['chelsea.png', 'coffee.png', 'camera.png', 'palette_color.png', 'hubble_deep_field.jpg'][i]!;
-      mkdirSync(join(data, cls), { recursive: true });
-      writeFileSync(join(data, cls, file), readFileSync(`${images}/${file}`));
-    });
+    const pictures = ['chelsea.png', 'coffee.png', 'camera.png', 'palette_color.png', 'hubble_deep_field.jpg'];
+    const data = imageFolder(
+      'eval-data',
+      VIT_LABELS.map((cls, i) => [cls, pictures[i]!] as const),
+    );
     const evalRun = await vitkit('eval', '--model', 'hf-hub:test/vit-commands', '--dataset', `folder:${data}`, '--workers', '1', '--json');
     expect(evalRun.code, evalRun.stderr.join('\n')).toBe(0);
     expect(evalRun.json()).toMatchObject({ model: 'hf-hub:test/vit-commands', images: 5, checkpoint: 'hf-hub:test/vit-commands' });
