@@ -34,9 +34,4 @@ function writeModule(out, name, file, doc) {
 }
 
 writeModule('imagenet-1k-data.ts', 'IMAGENET_1K_TABLE', 'in1k.tsv', 'The ImageNet-1k classes as timm and torchvision order them');
-writeModule(
-  'imagenet-21k-data.ts',
-  'IMAGENET_21K_GOOG_TABLE',
-  'in21k_goog.tsv',
-  "ImageNet-21k in Google's order (timm's imagenet-21k-goog, the augreg in21k heads)",
-);
+writeModule('imagenet-21k-data.ts', 'IMAGENET_21K_GOOG_TABLE', 'in21k_goog.tsv', "ImageNet-21k in Google's order (timm's imagenet-21k-goog, the augreg in21k heads)");

@@ -55,6 +55,7 @@ beforeEach(() => {
   cache = join(tmp, `cache-${caches++}`);
   process.env['HF_HUB_CACHE'] = cache;
   delete process.env['HF_HUB_OFFLINE'];
+  hub.requests.length = 0;
 });
 
 /** Every float tensor of a freshly built model, replaced by seeded noise so no two classes tie. */
@@ -254,6 +255,22 @@ describe('vitkit predict --model hf-hub:ORG/REPO', () => {
     const text = await vitkit('predict', '--model', 'hf-hub:test/vit-in1k', `${images}/palette_color.png`, '--topk', '2');
     expect(text.stdout[1]).toContain(imagenet1kClasses()[top]!.lemma);
     expect(text.stdout).toHaveLength(3);
+  });
+
+  it("a registry NAME.TAG loads timm's repository for that tag", async () => {
+    const repo = makeRepo(
+      {
+        architecture: 'deit_tiny_patch16_224',
+        num_classes: 1000,
+        model_args: VIT_ARGS,
+        pretrained_cfg: { input_size: [3, 32, 32], interpolation: 'bicubic', crop_pct: 0.875, ...IMAGENET },
+      },
+      randomWeights('deit_tiny_patch16_224', { imgSize: 32, patchSize: 8, embedDim: 32, depth: 2, numHeads: 2, numClasses: 1000 }, 15),
+    );
+    hub.commit('timm/deit_tiny_patch16_224.fb_in1k', files(repo));
+    const [p] = await predict('--model', 'deit_tiny_patch16_224.fb_in1k', coffee);
+    expectClose(p!.logits, await logitsByHand(repo, coffee));
+    expect(hub.requests[0]!.url.split('?')[0]).toBe('/api/models/timm/deit_tiny_patch16_224.fb_in1k/revision/main');
   });
 
   it('a revision (@tag) loads that commit, not the branch head', async () => {

@@ -89,7 +89,7 @@ export function getModelEntry(name: string): ModelEntry {
 
 export function createModel(name: string, options: CreateOptions = {}): ImageClassifier {
   const source = parsePretrainedSource(name);
-  if (source.kind !== 'registry' || source.tag !== null) {
+  if (source.kind !== 'registry' || (source.tag !== null && registry.has(source.name))) {
     throw new Error(
       `createModel('${name}'): this name points at pretrained weights, which cannot be fetched synchronously; ` +
         `use await loadPretrained('${name}') from '@vitkit/core/node'`,
