@@ -167,6 +167,19 @@ function timmVit(seed: number): Repo {
   );
 }
 
+/** A tiny ViT-family model with an ImageNet-1k head and no label_names. */
+function in1kVit(architecture: string, seed: number): Repo {
+  return makeRepo(
+    {
+      architecture,
+      num_classes: 1000,
+      model_args: VIT_ARGS,
+      pretrained_cfg: { input_size: [3, 32, 32], interpolation: 'bicubic', crop_pct: 0.875, ...IMAGENET },
+    },
+    randomWeights(architecture, { imgSize: 32, patchSize: 8, embedDim: 32, depth: 2, numHeads: 2, numClasses: 1000 }, seed),
+  );
+}
+
 describe('vitkit predict --model hf-hub:ORG/REPO', () => {
   it("a timm-style ViT (model_args, timm names): the logits of the files loaded by hand on timm's own input, labels from label_descriptions, then the cache", async () => {
     const repo = timmVit(1);
@@ -237,15 +250,7 @@ describe('vitkit predict --model hf-hub:ORG/REPO', () => {
   });
 
   it('a 1000-class model without label_names is labelled with the ImageNet-1k names', async () => {
-    const repo = makeRepo(
-      {
-        architecture: 'vit_tiny_patch16_224',
-        num_classes: 1000,
-        model_args: VIT_ARGS,
-        pretrained_cfg: { input_size: [3, 32, 32], interpolation: 'bicubic', crop_pct: 0.875, ...IMAGENET },
-      },
-      randomWeights('vit_tiny_patch16_224', { imgSize: 32, patchSize: 8, embedDim: 32, depth: 2, numHeads: 2, numClasses: 1000 }, 4),
-    );
+    const repo = in1kVit('vit_tiny_patch16_224', 4);
     hub.commit('test/vit-in1k', files(repo));
     const [p] = await predict('--model', 'hf-hub:test/vit-in1k', `${images}/palette_color.png`);
     const want = await logitsByHand(repo, `${images}/palette_color.png`);
@@ -258,15 +263,7 @@ describe('vitkit predict --model hf-hub:ORG/REPO', () => {
   });
 
   it("a registry NAME.TAG loads timm's repository for that tag", async () => {
-    const repo = makeRepo(
-      {
-        architecture: 'deit_tiny_patch16_224',
-        num_classes: 1000,
-        model_args: VIT_ARGS,
-        pretrained_cfg: { input_size: [3, 32, 32], interpolation: 'bicubic', crop_pct: 0.875, ...IMAGENET },
-      },
-      randomWeights('deit_tiny_patch16_224', { imgSize: 32, patchSize: 8, embedDim: 32, depth: 2, numHeads: 2, numClasses: 1000 }, 15),
-    );
+    const repo = in1kVit('deit_tiny_patch16_224', 15);
     hub.commit('timm/deit_tiny_patch16_224.fb_in1k', files(repo));
     const [p] = await predict('--model', 'deit_tiny_patch16_224.fb_in1k', coffee);
     expectClose(p!.logits, await logitsByHand(repo, coffee));

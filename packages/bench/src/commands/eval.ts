@@ -40,7 +40,9 @@ export const evalCommand = defineCommand({
     let parallel: DataParallel | null = null;
     try {
       if (testSet.classes.length !== model.numClasses) {
-        throw new InputError(`${name} has ${model.numClasses} classes and ${testSet.name} ${testSet.classes.length}`);
+        throw new InputError(
+          `${name} has ${model.numClasses} classes and ${testSet.name} ${testSet.classes.length}; vitkit validate --class-map maps class folders to a model's classes`,
+        );
       }
       const replicas = replicaCount(options.workers, backend.backend);
       parallel = await startReplicas(model, loaded.architecture, loaded.options, replicas);
