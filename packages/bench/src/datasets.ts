@@ -1,12 +1,12 @@
 // Datasets as the commands open them (train, eval): one split of a dataset
 // spec, and the evaluation batches a model sees.
-import { DataLoader, evalConfigOf, evalTransform, type ImageDataset, type ModelDefaults, type ModelInput, subset } from '@vitkit/core';
+import { DataLoader, type EvalConfig, evalTransform, type ImageDataset, type ModelInput, subset } from '@vitkit/core';
 import { openDataset, parseDatasetSpec } from '@vitkit/core/node';
 import { InputError } from './args.js';
 
-/** The model's input as the data pipeline needs it, at `imgSize` (default the model's). */
-export function modelInput(defaults: ModelDefaults, imgSize?: number): ModelInput {
-  return { ...evalConfigOf(defaults, imgSize), inChannels: defaults.inChannels };
+/** The model's input as the data pipeline needs it: its eval config, with its channel count. */
+export function modelInput(evalConfig: EvalConfig, inChannels: number): ModelInput & { mean: readonly number[]; std: readonly number[] } {
+  return { ...evalConfig, inChannels };
 }
 
 /** One split of a dataset spec, its first `limit` images when given; a bad spec or missing data is an input error. */
@@ -20,12 +20,12 @@ export async function openSplit(spec: string, split: 'train' | 'test', limit?: n
 }
 
 /** Evaluation batches: the model's evaluation transform, no shuffling, every image. */
-export function evalLoader(ds: ImageDataset, defaults: ModelDefaults, input: ModelInput, batchSize: number): DataLoader {
+export function evalLoader(ds: ImageDataset, input: ReturnType<typeof modelInput>, batchSize: number): DataLoader {
   return new DataLoader(ds, {
     batchSize,
     imageShape: [input.imgSize, input.imgSize, input.inChannels],
-    mean: defaults.mean,
-    std: defaults.std,
+    mean: input.mean,
+    std: input.std,
     transform: evalTransform(ds.imageShape, input),
   });
 }

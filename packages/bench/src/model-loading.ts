@@ -1,20 +1,34 @@
 // Models as the commands build them and fill them with weights: a registered
 // name and its options, then a checkpoint through core's one loader
 // (`loadWeights`: the family's foreign names, resampled position embeddings,
-// strict checking, the classifier dropped for fine-tuning). What the loader
-// changed is printed, so a resampled or dropped tensor is never a surprise.
+// strict checking, the classifier dropped for fine-tuning), or a name that
+// points at pretrained weights (`loadPretrained`: its config.json, weights and
+// preprocessing). What the loader changed is printed, so a resampled or
+// dropped tensor is never a surprise.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type CreateOptions, createModel, getModelEntry, type ImageClassifier, type ModelEntry, type WeightsReport } from '@vitkit/core';
-import { CHECKPOINT_FILE, loadWeightsFile } from '@vitkit/core/node';
-import { InputError, type OptionSpec } from './args.js';
+import {
+  type CreateOptions,
+  createModel,
+  type EvalConfig,
+  evalConfigOf,
+  getModelEntry,
+  type ImageClassifier,
+  labelsFor,
+  listModels,
+  type ModelEntry,
+  parsePretrainedSource,
+  type WeightsReport,
+} from '@vitkit/core';
+import { CHECKPOINT_FILE, loadPretrained, loadWeightsFile } from '@vitkit/core/node';
+import { InputError, type OptionSpec, UsageError } from './args.js';
 import './register-models.js';
 
 export const MODEL_OPTION = {
   name: 'model',
   type: 'string',
   value: 'NAME',
-  description: 'registered model name (vitkit models)',
+  description: 'registered model (vitkit models), or pretrained weights: NAME.TAG, hf-hub:ORG/REPO[@REV], local-dir:DIR',
   required: true,
 } as const satisfies OptionSpec;
 
@@ -22,8 +36,7 @@ export const CHECKPOINT_OPTION = {
   name: 'checkpoint',
   type: 'string',
   value: 'FILE|DIR',
-  description: 'weights (safetensors, vitkit or reference names) or a vitkit train folder',
-  required: true,
+  description: 'weights for a registered model (safetensors, vitkit or reference names) or a vitkit train folder',
 } as const satisfies OptionSpec;
 
 export const NUM_CLASSES_OPTION = {
@@ -102,25 +115,120 @@ export async function loadWeightsInto(
 }
 
 /**
- * Builds a registered model for saved weights (class count and image size from
- * the caller, else the training run beside the weights, else the model's) and
- * loads them strictly.
+ * Whether a --model (or --pretrained) value points at pretrained weights:
+ * hf-hub:, local-dir:, or NAME.TAG of a registered NAME (so a file name with a
+ * dot stays a file name).
  */
-export async function loadTrainedModel(
-  name: string,
-  weights: SavedWeights,
-  options: { numClasses?: number; imgSize?: number },
-  progress: (line: string) => void,
-): Promise<ImageClassifier> {
-  const model = buildModel(name, {
-    numClasses: options.numClasses ?? weights.config?.numClasses,
-    imgSize: options.imgSize ?? weights.config?.imgSize,
-  });
+export function isPretrainedName(name: string): boolean {
+  let source: ReturnType<typeof parsePretrainedSource>;
   try {
-    await loadWeightsInto(model, weights.file, progress);
+    source = parsePretrainedSource(name);
   } catch (e) {
-    model.dispose();
-    throw e;
+    throw new InputError((e as Error).message);
   }
-  return model;
+  return source.kind !== 'registry' || (source.tag !== null && listModels().includes(source.name));
+}
+
+export interface ModelRequest {
+  /** --checkpoint: weights for a registered model (not with a pretrained name). */
+  checkpoint?: string;
+  /** Class count of a registered model (default: the run beside the weights, else the model's); for a pretrained one only when fine-tuning. */
+  numClasses?: number;
+  /** Input size (position embeddings are resampled to it). */
+  imgSize?: number;
+  /** Other createModel options (a drop-path rate for training, a patch size for timing a fresh model). */
+  extra?: CreateOptions;
+  /** Fine-tuning: the classifier may be dropped where it does not fit. */
+  dropClassifier?: boolean;
+  /** Load what fits and leave the rest. */
+  allowMissing?: boolean;
+  /** A registered name without --checkpoint gives fresh weights (else it is an error). */
+  allowFresh?: boolean;
+}
+
+export interface CommandModel {
+  model: ImageClassifier;
+  /** The registry name it was built as. */
+  architecture: string;
+  /** The createModel options it was built with (for replicas and saving). */
+  options: CreateOptions;
+  /** The preprocessing its weights expect, at the model's input size. */
+  evalConfig: EvalConfig;
+  /** Channels of its input. */
+  inChannels: number;
+  /** Class names when known (a pretrained config, ImageNet-1k, a training run), else indices. */
+  labels: string[];
+  /** Where the weights came from (null for fresh weights). */
+  weights: string | null;
+  /** What loading them did (null for fresh weights). */
+  report: WeightsReport | null;
+}
+
+const defined = (o: CreateOptions): CreateOptions => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+/**
+ * The model a command's --model (and --checkpoint) name: a pretrained name
+ * through loadPretrained, a registered name with saved weights through the
+ * one loader, or, where the command allows it, a fresh registered model.
+ */
+export async function loadCommandModel(name: string, request: ModelRequest, progress: (line: string) => void): Promise<CommandModel> {
+  if (isPretrainedName(name)) {
+    if (request.checkpoint) throw new UsageError(`--checkpoint goes with a registered model name, not with the pretrained '${name}'`);
+    const overrides = defined({
+      ...request.extra,
+      imgSize: request.imgSize,
+      numClasses: request.dropClassifier ? request.numClasses : undefined,
+    });
+    let loaded: Awaited<ReturnType<typeof loadPretrained>>;
+    try {
+      loaded = await loadPretrained(name, { overrides, dropClassifier: request.dropClassifier, strict: !request.allowMissing });
+    } catch (e) {
+      throw new InputError((e as Error).message);
+    }
+    for (const note of loaded.report.notes) progress(`${name}: ${note}`);
+    return {
+      model: loaded.model,
+      architecture: loaded.architecture,
+      options: loaded.options,
+      evalConfig: loaded.evalConfig,
+      inChannels: loaded.options.inChannels ?? getModelEntry(loaded.architecture).defaults.inChannels,
+      labels: loaded.labels,
+      weights: name,
+      report: loaded.report,
+    };
+  }
+  const entry = modelEntry(name);
+  if (!request.checkpoint && !request.allowFresh) {
+    throw new UsageError(`${name} needs weights: --checkpoint FILE|DIR, or a pretrained name (NAME.TAG, hf-hub:ORG/REPO, local-dir:DIR)`);
+  }
+  const weights = request.checkpoint ? resolveWeights(request.checkpoint) : null;
+  const options = defined({
+    ...request.extra,
+    numClasses: request.numClasses ?? weights?.config?.numClasses,
+    imgSize: request.imgSize ?? weights?.config?.imgSize,
+  });
+  const model = buildModel(name, options);
+  let report: WeightsReport | null = null;
+  if (weights) {
+    try {
+      report = await loadWeightsInto(model, weights.file, progress, {
+        dropClassifier: request.dropClassifier,
+        allowMissing: request.allowMissing,
+      });
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
+  const classes = weights?.config?.classes;
+  return {
+    model,
+    architecture: name,
+    options,
+    evalConfig: evalConfigOf(entry.defaults, model.imgSize[0]),
+    inChannels: options.inChannels ?? entry.defaults.inChannels,
+    labels: classes && classes.length === model.numClasses ? classes : labelsFor(model.numClasses),
+    weights: weights?.file ?? null,
+    report,
+  };
 }

@@ -15,6 +15,8 @@ import {
   fit,
   ModelEma,
   type OptimizerKind,
+  pretrainedConfigJson,
+  savedModelConfig,
   type ProgressReporter,
   seedInit,
   TextProgress,
@@ -28,13 +30,16 @@ import {
   defaultAugment,
   initBackend,
   loadCheckpoint,
+  PRETRAINED_CONFIG_FILE,
+  PRETRAINED_WEIGHTS_FILE,
   parseDatasetSpec,
   restoreCheckpoint,
+  writeFileAtomic,
 } from '@vitkit/core/node';
 import { InputError, UsageError } from './args.js';
 import type { CommandIO } from './command.js';
 import { evalLoader, modelInput, openSplit } from './datasets.js';
-import { buildModel, loadWeightsInto, modelEntry } from './model-loading.js';
+import { isPretrainedName, loadCommandModel } from './model-loading.js';
 import { evalOnReplicas, replicaCount, startReplicas } from './replicas.js';
 
 /** The optimisation and augmentation settings of a run. */
@@ -84,7 +89,7 @@ export const TRAIN_DEFAULTS: TrainHyperparameters = {
 
 /** One training run, as plain data. */
 export interface TrainRecipe {
-  /** Registered model name. */
+  /** Registered model name, or a pretrained name (NAME.TAG, hf-hub:, local-dir:) to fine-tune. */
   model: string;
   /** Input size; the model's when absent. The class count comes from the dataset. */
   imgSize?: number;
@@ -104,7 +109,7 @@ export interface TrainRecipe {
   out: string;
   /** Continue from the checkpoint in `out`. */
   resume?: boolean;
-  /** Start from these weights (fine-tuning: a classifier of another class count is dropped). */
+  /** Start from these weights, a file or a pretrained name (fine-tuning: a classifier of another class count is dropped). */
   pretrained?: { file: string; allowMissing?: boolean };
   /** Data-parallel replicas (the backend's default when absent). */
   workers?: number;
@@ -145,11 +150,40 @@ export async function trainModel(recipe: TrainRecipe, io: CommandIO): Promise<Tr
   const h = recipe.hyperparameters;
   if (!(budget.epochs >= 1 && Number.isInteger(budget.epochs)) || !(h.batchSize >= 1))
     throw new UsageError('--epochs and --batch-size must be positive integers');
-  const entry = modelEntry(name);
+  if (recipe.pretrained && isPretrainedName(name)) {
+    throw new UsageError(`--pretrained goes with a registered --model; '${name}' brings its own weights`);
+  }
   const kind = datasetKind(spec);
   const backend = await initBackend({ quiet: true });
   const [trainSet, testSet] = await Promise.all([openSplit(spec, 'train', budget.trainImages), openSplit(spec, 'test', budget.evalImages)]);
-  const input = modelInput(entry.defaults, recipe.imgSize);
+
+  seedInit(seed);
+  dropRng.seed(seed);
+  // Fine-tuning starts from a pretrained name (--model, or --pretrained with
+  // its architecture as --model) or a weights file; its classifier is dropped
+  // where the dataset's class count differs.
+  const start = recipe.resume ? undefined : recipe.pretrained?.file;
+  const fromPretrainedName = start !== undefined && isPretrainedName(start);
+  const loaded = await loadCommandModel(
+    fromPretrainedName ? start : name,
+    {
+      checkpoint: fromPretrainedName ? undefined : start,
+      numClasses: trainSet.classes.length,
+      imgSize: recipe.imgSize,
+      extra: { dropPathRate: h.dropPath },
+      dropClassifier: true,
+      allowMissing: recipe.pretrained?.allowMissing,
+      allowFresh: true,
+    },
+    io.progress,
+  );
+  const { model, architecture } = loaded;
+  if (fromPretrainedName && architecture !== name) {
+    model.dispose();
+    throw new InputError(`--pretrained ${start} is a ${architecture}, not a ${name}`);
+  }
+  const createOptions = loaded.options;
+  const input = modelInput(loaded.evalConfig, loaded.inChannels);
   const config = {
     model: name,
     dataset: spec,
@@ -158,11 +192,6 @@ export async function trainModel(recipe: TrainRecipe, io: CommandIO): Promise<Tr
     imgSize: input.imgSize,
     recipe: { ...recipe, resume: undefined },
   };
-
-  seedInit(seed);
-  dropRng.seed(seed);
-  const createOptions = { numClasses: trainSet.classes.length, imgSize: recipe.imgSize, dropPathRate: h.dropPath };
-  const model = buildModel(name, createOptions);
   const optimizer = createOptimizer(h.optimizer, model, { weightDecay: h.weightDecay });
   const ema = h.ema ? new ModelEma(model, h.ema) : undefined;
   const sink = new CheckpointDirectory(out);
@@ -188,15 +217,12 @@ export async function trainModel(recipe: TrainRecipe, io: CommandIO): Promise<Tr
       resume = await restoreCheckpoint(ckpt, { model, optimizer, ema });
       sink.adopt(ckpt.json);
       io.progress(`resuming ${out} at epoch ${resume.epoch + 1}, step ${resume.step}`);
-    } else if (recipe.pretrained) {
-      const report = await loadWeightsInto(model, recipe.pretrained.file, io.progress, {
-        dropClassifier: true,
-        allowMissing: recipe.pretrained.allowMissing,
-      });
-      io.progress(`--pretrained ${recipe.pretrained.file}: ${report.loaded} of ${Object.keys(model.stateShapes()).length} tensors loaded`);
+    } else if (loaded.report) {
+      const total = Object.keys(model.stateShapes()).length;
+      io.progress(`${start === undefined ? name : `--pretrained ${start}`}: ${loaded.report.loaded} of ${total} tensors loaded`);
     }
     // Replicas start from the main model's weights, so after any loading.
-    parallel = await startReplicas(model, name, createOptions, replicaCount(recipe.workers, backend.backend));
+    parallel = await startReplicas(model, architecture, createOptions, replicaCount(recipe.workers, backend.backend));
     await mkdir(out, { recursive: true });
 
     const augment = defaultAugment(kind, input.imgSize);
@@ -205,8 +231,8 @@ export async function trainModel(recipe: TrainRecipe, io: CommandIO): Promise<Tr
     const trainLoader = new DataLoader(trainSet, {
       batchSize: h.batchSize,
       imageShape: [input.imgSize, input.imgSize, input.inChannels],
-      mean: entry.defaults.mean,
-      std: entry.defaults.std,
+      mean: input.mean,
+      std: input.std,
       transform: trainTransform(trainSet.imageShape, input, augment),
       shuffle: true,
       seed,
@@ -246,7 +272,7 @@ export async function trainModel(recipe: TrainRecipe, io: CommandIO): Promise<Tr
       evalForward: parallel ? evalOnReplicas(parallel) : undefined,
       schedule: warmupCosine({ baseLr: h.lr, minLr: h.minLr, totalSteps, warmupSteps: h.warmup }),
       train: trainLoader,
-      eval: evalLoader(testSet, entry.defaults, input, h.evalBatchSize),
+      eval: evalLoader(testSet, input, h.evalBatchSize),
       epochs: budget.epochs,
       labelSmoothing: mixing ? 0 : h.labelSmoothing,
       clipGradNorm: h.clipGrad,
@@ -258,6 +284,12 @@ export async function trainModel(recipe: TrainRecipe, io: CommandIO): Promise<Tr
       config,
     });
     const last = result.last;
+    const checkpoint = result.checkpoint ?? (resume ? join(out, PRETRAINED_WEIGHTS_FILE) : null);
+    if (checkpoint) {
+      // Beside the weights, the config.json that makes the folder a pretrained model (local-dir:OUT).
+      const saved = savedModelConfig(architecture, createOptions, { labelNames: trainSet.classes, evalConfig: loaded.evalConfig });
+      await writeFileAtomic(join(out, PRETRAINED_CONFIG_FILE), pretrainedConfigJson(saved));
+    }
     return {
       model: name,
       dataset: spec,
@@ -273,7 +305,7 @@ export async function trainModel(recipe: TrainRecipe, io: CommandIO): Promise<Tr
       steps: result.progress.step,
       interrupted: result.interrupted,
       // A resumed run that was already complete trains nothing and keeps its last weights.
-      checkpoint: result.checkpoint ?? (resume ? join(out, 'model.safetensors') : null),
+      checkpoint,
       backend: backend.backend,
       replicas: parallel?.replicas ?? 1,
       history: result.progress.history,

@@ -48,6 +48,20 @@ describe('vitkit convert', () => {
     expect((await vitkit('convert', join(fixtures, 'plain.pth'), target, '--dtype', 'f8')).code).toBe(2);
   });
 
+  it('converts a timm train.py checkpoint, whose argparse.Namespace args stay inert data', async () => {
+    const target = join(out, 'timm-train.safetensors');
+    const r = await vitkit('convert', join(fixtures, 'timm-train.pth'), target, '--json');
+    expect(r.code, r.stderr.join('\n')).toBe(0);
+    expect(r.json()).toMatchObject({ key: 'state_dict', tensors: 11 });
+    const sd = await loadSafetensors(target);
+    expect(sd['pos_embed']!.shape).toEqual([1, 2, 4]);
+    tf.dispose(Object.values(sd));
+    const hostile = await vitkit('convert', join(fixtures, 'hostile-namespace-payload.pth'), join(out, 'ns.safetensors'));
+    expect(hostile.code).toBe(1);
+    expect(hostile.stderr.join('\n')).toContain('refuses the Python class or function os.system');
+    expect(existsSync(join(out, 'ns.safetensors'))).toBe(false);
+  });
+
   it('refuses a hostile pickle (exit 1, naming the class) and writes nothing', async () => {
     const target = join(out, 'evil.safetensors');
     const r = await vitkit('convert', join(fixtures, 'hostile-os-system.pth'), target);

@@ -62,11 +62,11 @@ describe('the vitkit command line', () => {
 
   it('marks required options in --help, and a command without them is bad usage naming them', async () => {
     const help = (await vitkit('eval', '--help')).stdout.join('\n');
-    for (const name of ['model', 'checkpoint', 'dataset']) expect(help).toMatch(new RegExp(`--${name} .*\\(required\\)`));
+    for (const name of ['model', 'dataset']) expect(help).toMatch(new RegExp(`--${name} .*\\(required\\)`));
     expect(help).not.toMatch(/--limit .*\(required\)/);
     const r = await vitkit('eval', '--model', 'vit_micro_32');
     expect(r.code).toBe(2);
-    expect(r.stderr.join('\n')).toContain('missing required options --checkpoint, --dataset');
+    expect(r.stderr.join('\n')).toContain('missing required option --dataset');
   });
 
   it('spells the batch size --batch-size in every command that takes one', () => {

@@ -80,7 +80,10 @@ describe('vitkit preprocess', () => {
       mean: [0.485, 0.456, 0.406],
       std: [0.229, 0.224, 0.225],
     };
-    writeFileSync(join(hub, 'config.json'), JSON.stringify({ architecture: 'vit_tiny_patch16_224', pretrained_cfg: pretrained }));
+    writeFileSync(
+      join(hub, 'config.json'),
+      JSON.stringify({ architecture: 'vit_tiny_patch16_224', num_classes: 1000, pretrained_cfg: pretrained }),
+    );
     const hubOut = join(tmp, 'hub.safetensors');
     expect((await vitkit('preprocess', `${images}/coffee.png`, '--model', hub, '--out', hubOut)).code).toBe(0);
     const reference = read(`${sharedDir}fixtures/preprocess/expected.safetensors`).tensor('coffee.png@bilinear32');

@@ -8,6 +8,7 @@ export * from './attention/rollout.js';
 export * from './backend.js';
 export * from './browser-backend.js';
 export * from './classifier.js';
+export * from './classify.js';
 export * from './complexity.js';
 export * from './features.js';
 export * from './init.js';

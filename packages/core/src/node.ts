@@ -17,3 +17,5 @@ export * from './node/data-parallel.js';
 export * from './node/hub/cache.js';
 export * from './node/hub/download.js';
 export * from './node/hub/pretrained-files.js';
+export * from './node/hub/load-pretrained.js';
+export * from './node/classify-files.js';

@@ -4,7 +4,8 @@
 // preprocessing the weights were trained with (`pretrained_cfg`). Arguments of
 // a family timm publishes use timm's snake_case names, translated by that
 // family's table (registerTimmArgs); other families use vitkit's option names.
-import { CROP_MODES, type CropMode } from './data/eval-transform.js';
+import { CROP_MODES, type CropMode, checkEvalConfig, type EvalConfig, evalConfigOf } from './data/eval-transform.js';
+import type { Interpolation } from './data/resize.js';
 import { type CreateOptions, getModelEntry } from './registry.js';
 
 /** timm's pretrained_cfg: what a model's input must look like. */
@@ -155,6 +156,43 @@ function parseCfg(cfg: Json, fail: (key: string, reason: string) => never): Pret
   };
 }
 
+/**
+ * The evaluation transform a pretrained_cfg describes (timm's
+ * resolve_data_config at eval): square inputs only, and the resampling
+ * filters vitkit implements; anything else is an error naming `source`.
+ */
+export function evalConfigFromPretrained(cfg: PretrainedCfg, source: string): EvalConfig {
+  const [, height, width] = cfg.inputSize;
+  if (height !== width)
+    throw new PretrainedConfigError(source, 'pretrained_cfg.input_size', `must be square (got ${JSON.stringify(cfg.inputSize)})`);
+  return checkEvalConfig(
+    {
+      imgSize: height,
+      cropPct: cfg.cropPct,
+      interpolation: cfg.interpolation as Interpolation,
+      cropMode: cfg.cropMode,
+      mean: cfg.mean,
+      std: cfg.std,
+    },
+    `${source}: pretrained_cfg`,
+  );
+}
+
+/** The pretrained_cfg that records an evaluation config, for an input of `inChannels` channels. */
+export function pretrainedCfgFromEval(evalConfig: EvalConfig, inChannels: number): PretrainedCfg {
+  return {
+    inputSize: [inChannels, evalConfig.imgSize, evalConfig.imgSize],
+    interpolation: evalConfig.interpolation,
+    cropPct: evalConfig.cropPct,
+    cropMode: evalConfig.cropMode,
+    mean: [...evalConfig.mean],
+    std: [...evalConfig.std],
+    firstConv: null,
+    classifier: null,
+    extra: {},
+  };
+}
+
 /** The JSON object of a config, in timm's key names and order (what `pretrainedConfigJson` writes). */
 export function pretrainedConfigObject(config: PretrainedConfig): Json {
   const c = config.pretrainedCfg;
@@ -269,38 +307,30 @@ function isJsonValue(v: unknown): boolean {
   return isObject(v) && Object.getPrototypeOf(v) === Object.prototype && Object.values(v).every(isJsonValue);
 }
 
-export interface SavedModelLabels {
+export interface SavedModelDetails {
   labelNames?: string[];
   labelDescriptions?: Record<string, string>;
+  /** The preprocessing the weights expect; default the registry's for the model at its image size. */
+  evalConfig?: EvalConfig;
 }
 
 /**
  * The config.json of a model vitkit built as `createModel(name, options)` and
- * saves: the registry name as architecture, the options as model_args, the
- * registry's preprocessing for it.
+ * saves: the registry name as architecture, the options as model_args, its
+ * evaluation config as pretrained_cfg.
  */
-export function savedModelConfig(name: string, options: CreateOptions = {}, labels: SavedModelLabels = {}): PretrainedConfig {
+export function savedModelConfig(name: string, options: CreateOptions = {}, details: SavedModelDetails = {}): PretrainedConfig {
   const d = getModelEntry(name).defaults;
-  const imgSize = options.imgSize ?? d.imgSize;
+  const evalConfig = details.evalConfig ?? evalConfigOf(d, options.imgSize);
   const config: PretrainedConfig = {
     architecture: name,
     modelArgs: modelArgsFromOptions(options, d.family),
     numClasses: options.numClasses ?? d.numClasses,
     numFeatures: null,
     globalPool: typeof options['globalPool'] === 'string' ? options['globalPool'] : null,
-    pretrainedCfg: {
-      inputSize: [options.inChannels ?? d.inChannels, imgSize, imgSize],
-      interpolation: d.interpolation,
-      cropPct: d.cropPct,
-      cropMode: 'center',
-      mean: [...d.mean],
-      std: [...d.std],
-      firstConv: null,
-      classifier: null,
-      extra: {},
-    },
-    labelNames: labels.labelNames ?? null,
-    labelDescriptions: labels.labelDescriptions ?? null,
+    pretrainedCfg: pretrainedCfgFromEval(evalConfig, options.inChannels ?? d.inChannels),
+    labelNames: details.labelNames ?? null,
+    labelDescriptions: details.labelDescriptions ?? null,
   };
   // Checked as a loader would read it back, so a saved folder never fails to load.
   return parsePretrainedConfig(pretrainedConfigObject(config), `config.json of ${name}`);

@@ -1,6 +1,7 @@
 // The model registry, as timm's create_model/list_models: every standard
 // configuration is registered by name with its default config, so the bench and
 // the tests can build, count and check any model by name.
+import { parsePretrainedSource } from './pretrained-source.js';
 import type { ImageClassifier } from './classifier.js';
 import type { Cost } from './complexity.js';
 import type { CropMode } from './data/eval-transform.js';
@@ -87,6 +88,13 @@ export function getModelEntry(name: string): ModelEntry {
 }
 
 export function createModel(name: string, options: CreateOptions = {}): ImageClassifier {
+  const source = parsePretrainedSource(name);
+  if (source.kind !== 'registry' || (source.tag !== null && registry.has(source.name))) {
+    throw new Error(
+      `createModel('${name}'): this name points at pretrained weights, which cannot be fetched synchronously; ` +
+        `use await loadPretrained('${name}') from '@vitkit/core/node'`,
+    );
+  }
   const entry = getModelEntry(name);
   const model = entry.create(options);
   origins.set(model, entry);

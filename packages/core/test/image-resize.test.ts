@@ -4,9 +4,10 @@ import { describe, expect, it } from 'vitest';
 import {
   axisCoefficients,
   crop,
-  evalConfigFromPretrainedCfg,
+  evalConfigFromPretrained,
   evalResize,
   hwcToChw,
+  parsePretrainedConfig,
   type RawImage,
   resamplePixels,
   resizeImage,
@@ -141,16 +142,18 @@ describe("timm's evaluation geometry", () => {
     expect(pixel(31, 31)).toEqual(fill);
   });
 
-  it("reads timm's pretrained_cfg, with timm's defaults and errors naming the source", () => {
-    const cfg = evalConfigFromPretrainedCfg(
-      {
+  it("takes the eval config from a parsed pretrained_cfg, with timm's defaults and errors naming the source", () => {
+    const parsed = (cfg: Record<string, unknown>) =>
+      parsePretrainedConfig({ architecture: 'vit_tiny_patch16_224', num_classes: 10, pretrained_cfg: cfg }, 'c.json').pretrainedCfg;
+    const cfg = evalConfigFromPretrained(
+      parsed({
         input_size: [3, 384, 384],
         interpolation: 'bicubic',
         crop_pct: 1.0,
         crop_mode: 'squash',
         mean: [0.5, 0.5, 0.5],
         std: [0.5, 0.5, 0.5],
-      },
+      }),
       'config.json',
     );
     expect(cfg).toEqual({
@@ -161,16 +164,16 @@ describe("timm's evaluation geometry", () => {
       mean: [0.5, 0.5, 0.5],
       std: [0.5, 0.5, 0.5],
     });
-    const defaults = evalConfigFromPretrainedCfg({ input_size: [3, 224, 224], mean: [0, 0, 0], std: [1, 1, 1] }, 'c.json');
-    expect([defaults.cropPct, defaults.interpolation, defaults.cropMode]).toEqual([0.875, 'bilinear', 'center']);
-    expect(() => evalConfigFromPretrainedCfg({ input_size: [3, 224, 256], mean: [0, 0, 0], std: [1, 1, 1] }, 'c.json')).toThrow(
-      /c.json: pretrained_cfg.input_size must be \[C, S, S\]/,
+    const defaults = evalConfigFromPretrained(parsed({ input_size: [3, 224, 224], mean: [0, 0, 0], std: [1, 1, 1] }), 'c.json');
+    expect([defaults.cropPct, defaults.interpolation, defaults.cropMode]).toEqual([0.875, 'bicubic', 'center']);
+    expect(() => evalConfigFromPretrained(parsed({ input_size: [3, 224, 256], mean: [0, 0, 0], std: [1, 1, 1] }), 'c.json')).toThrow(
+      "c.json: 'pretrained_cfg.input_size' must be square (got [3,224,256])",
     );
     expect(() =>
-      evalConfigFromPretrainedCfg({ input_size: [3, 224, 224], interpolation: 'lanczos', mean: [0, 0, 0], std: [1, 1, 1] }, 'c.json'),
-    ).toThrow(/c.json: interpolation must be one of nearest, bilinear, bicubic, got 'lanczos'/);
-    expect(() => evalConfigFromPretrainedCfg({ input_size: [3, 224, 224], mean: [0, 0], std: [1, 1, 1] }, 'c.json')).toThrow(
-      /mean must be three numbers/,
+      evalConfigFromPretrained(parsed({ input_size: [3, 224, 224], interpolation: 'lanczos', mean: [0, 0, 0], std: [1, 1, 1] }), 'c.json'),
+    ).toThrow("c.json: pretrained_cfg: interpolation must be one of nearest, bilinear, bicubic, got 'lanczos'");
+    expect(() => evalConfigFromPretrained(parsed({ input_size: [1, 224, 224], mean: [0], std: [1] }), 'c.json')).toThrow(
+      'c.json: pretrained_cfg: mean must be three numbers',
     );
   });
 

@@ -114,4 +114,14 @@ describe('model registry', () => {
     expect(() => createModel(`${P}_beta_384`)).toThrow(new RegExp(`did you mean ${P}_beta.384\\?`));
     expect(() => getModelEntry('qqq_nothing')).toThrow(/^unknown model 'qqq_nothing' \(\d+ registered; listModels\(\) shows them\)$/);
   });
+
+  it('a name with weights (hf-hub:, local-dir:, a registered NAME.TAG) is refused with a pointer to loadPretrained', () => {
+    register(`${P}_gamma`, `${P}-g`);
+    for (const name of ['hf-hub:timm/vit_small_patch16_224.augreg_in21k_ft_in1k', 'local-dir:runs/train', `${P}_gamma.in1k`]) {
+      expect(() => createModel(name)).toThrow(
+        `createModel('${name}'): this name points at pretrained weights, which cannot be fetched synchronously; use await loadPretrained('${name}') from '@vitkit/core/node'`,
+      );
+    }
+    expect(() => createModel(`${P}_nothing.in1k`)).toThrow(/unknown model/);
+  });
 });

@@ -60,6 +60,14 @@ describe('PyTorch zip checkpoints (written by torch.save)', () => {
     expectStateDict(load('nested-model-ema.pth').stateDict, expected.state_dict);
   });
 
+  it("reads a timm train.py checkpoint: its args (an argparse.Namespace) are inert data, the weights under 'state_dict'", () => {
+    const got = load('timm-train.pth');
+    expect(got.key).toBe('state_dict');
+    expectStateDict(got.stateDict, expected.state_dict);
+    expectStateDict(load('timm-train.pth', 'state_dict_ema').stateDict, expected.model_ema);
+    expect(() => load('timm-train.pth', 'args')).toThrow("timm-train.pth: 'args' is an argparse.Namespace, not a state dict");
+  });
+
   it("drops DataParallel's module. prefix", () => {
     expectStateDict(load('data-parallel.pth').stateDict, expected.state_dict);
   });
@@ -91,7 +99,9 @@ describe('hostile pickles are refused without running anything', () => {
     ['reduce-subprocess', 'refuses the Python class or function commands.Popen'],
     ['state-dict-with-payload', 'refuses the Python class or function os.system'],
     ['build-payload', 'refuses the Python class or function os.system'],
-    ['newobj-ordereddict', 'refuses the pickle opcode NEWOBJ'],
+    ['newobj-ordereddict', 'refuses the pickle opcode NEWOBJ (on collections.OrderedDict)'],
+    ['namespace-payload', 'refuses the Python class or function os.system'],
+    ['namespace-reduce', 'refuses to call argparse.Namespace: it is only allowed as an attribute bag'],
   ];
   for (const [name, message] of cases) {
     it(name, () => {

@@ -4,21 +4,14 @@ import { initBackend, writeFileAtomic } from '@vitkit/core/node';
 import { InputError, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { loadImageForModel } from '../image-input.js';
-import {
-  buildModel,
-  CHECKPOINT_OPTION,
-  loadTrainedModel,
-  MODEL_OPTION,
-  modelEntry,
-  NUM_CLASSES_OPTION,
-  resolveWeights,
-} from '../model-loading.js';
+import { CHECKPOINT_OPTION, loadCommandModel, MODEL_OPTION, modelEntry, NUM_CLASSES_OPTION } from '../model-loading.js';
 import { renderHeatmaps } from '../render/heatmap.js';
 
 export const attention = defineCommand({
   name: 'attention',
   summary: 'draw attention heat maps over an image (per head of a layer, or rollout)',
-  usage: 'vitkit attention --model NAME [--checkpoint FILE|DIR] --image FILE [--layer L | --rollout] --out FILE.png [--json]',
+  usage:
+    'vitkit attention --model NAME|NAME.TAG|hf-hub:ORG/REPO|local-dir:DIR [--checkpoint FILE|DIR] --image FILE [--layer L | --rollout] --out FILE.png [--json]',
   details:
     'Per-head maps of the class token over the patch grid at block L (default the last; negative counts from\n' +
     'the end), or attention rollout through all blocks (Abnar & Zuidema 2020). For CrossViT, each class\n' +
@@ -35,18 +28,20 @@ export const attention = defineCommand({
   async run({ options }, io) {
     const { model: name, image: imagePath, out } = options;
     if (options.rollout && options.layer !== undefined) throw new UsageError('choose one of --layer and --rollout');
-    const entry = modelEntry(name);
     await initBackend({ quiet: true });
-    const model = options.checkpoint
-      ? await loadTrainedModel(name, resolveWeights(options.checkpoint), { numClasses: options['num-classes'] }, io.progress)
-      : buildModel(name, { numClasses: options['num-classes'] });
+    const loaded = await loadCommandModel(
+      name,
+      { checkpoint: options.checkpoint, numClasses: options['num-classes'], allowFresh: true },
+      io.progress,
+    );
+    const { model } = loaded;
     try {
       if (!canExplainAttention(model)) {
-        throw new InputError(`${name}: family '${entry.defaults.family}' has no class-token attention to draw`);
+        throw new InputError(`${name}: family '${modelEntry(loaded.architecture).defaults.family}' has no class-token attention to draw`);
       }
       model.eval();
       const size = model.imgSize[0];
-      const { rgb, x } = await loadImageForModel(imagePath, entry.defaults, size);
+      const { rgb, x } = await loadImageForModel(imagePath, loaded.evalConfig);
       const layer = options.layer;
       const { logits, groups } = model.explainAttention(x, {
         rollout: options.rollout,

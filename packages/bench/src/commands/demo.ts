@@ -4,7 +4,7 @@ import { initBackend } from '@vitkit/core/node';
 import { InputError, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { startDemoServer } from '../demo-server.js';
-import { CHECKPOINT_OPTION, loadTrainedModel, MODEL_OPTION, modelEntry, resolveWeights } from '../model-loading.js';
+import { CHECKPOINT_OPTION, loadCommandModel, MODEL_OPTION, modelEntry, resolveWeights } from '../model-loading.js';
 
 export const demo = defineCommand({
   name: 'demo',
@@ -36,7 +36,7 @@ export const demo = defineCommand({
       }
       // The page loads the weights strictly into the registered model: check here that they fit.
       await initBackend({ quiet: true });
-      (await loadTrainedModel(model, { file: weights.file, config: null }, {}, io.progress)).dispose();
+      (await loadCommandModel(model, { checkpoint: options.checkpoint }, io.progress)).model.dispose();
       checkpoint = { file: weights.file, bytes };
     }
     const server = await startDemoServer({ host: '127.0.0.1', port, model, seed, ...(checkpoint ? { checkpoint } : {}) });

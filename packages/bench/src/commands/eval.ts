@@ -3,13 +3,14 @@ import { evaluate } from '@vitkit/core';
 import { type DataParallel, DATASET_SPEC_HELP, initBackend } from '@vitkit/core/node';
 import { defineCommand } from '../command.js';
 import { evalLoader, modelInput, openSplit } from '../datasets.js';
-import { CHECKPOINT_OPTION, loadTrainedModel, MODEL_OPTION, modelEntry, resolveWeights } from '../model-loading.js';
+import { InputError } from '../args.js';
+import { CHECKPOINT_OPTION, isPretrainedName, loadCommandModel, MODEL_OPTION } from '../model-loading.js';
 import { evalOnReplicas, replicaCount, startReplicas, WORKERS_OPTION } from '../replicas.js';
 
 export const evalCommand = defineCommand({
   name: 'eval',
   summary: "top-1/top-5 accuracy of saved weights on a dataset's test split",
-  usage: 'vitkit eval --model NAME --checkpoint FILE|DIR --dataset SPEC [--batch-size B] [--json]',
+  usage: 'vitkit eval --model NAME.TAG|hf-hub:ORG/REPO|local-dir:DIR|NAME [--checkpoint FILE|DIR] --dataset SPEC [--batch-size B] [--json]',
   details:
     'The weights may use vitkit names or the reference names of the model family (timm, the official code, pycls);\n' +
     'a position embedding for another image size is resampled to the model (and a line says so).',
@@ -24,23 +25,35 @@ export const evalCommand = defineCommand({
   ],
   async run({ options }, io) {
     const { model: name, dataset: spec } = options;
-    const entry = modelEntry(name);
     const backend = await initBackend({ quiet: true });
-    const weights = resolveWeights(options.checkpoint);
     const testSet = await openSplit(spec, 'test', options.limit);
-    const model = await loadTrainedModel(name, weights, { numClasses: testSet.classes.length, imgSize: options['img-size'] }, io.progress);
+    const loaded = await loadCommandModel(
+      name,
+      {
+        checkpoint: options.checkpoint,
+        numClasses: isPretrainedName(name) ? undefined : testSet.classes.length,
+        imgSize: options['img-size'],
+      },
+      io.progress,
+    );
+    const { model } = loaded;
     let parallel: DataParallel | null = null;
     try {
+      if (testSet.classes.length !== model.numClasses) {
+        throw new InputError(
+          `${name} has ${model.numClasses} classes and ${testSet.name} ${testSet.classes.length}; vitkit validate --class-map maps class folders to a model's classes`,
+        );
+      }
       const replicas = replicaCount(options.workers, backend.backend);
-      parallel = await startReplicas(model, name, { numClasses: model.numClasses, imgSize: model.imgSize[0] }, replicas);
-      const input = modelInput(entry.defaults, model.imgSize[0]);
-      io.progress(`evaluating ${weights.file} on ${testSet.name} (${testSet.size} images, ${replicas} replica(s))`);
+      parallel = await startReplicas(model, loaded.architecture, loaded.options, replicas);
+      const input = modelInput(loaded.evalConfig, loaded.inChannels);
+      io.progress(`evaluating ${loaded.weights} on ${testSet.name} (${testSet.size} images, ${replicas} replica(s))`);
       const forward = parallel ? evalOnReplicas(parallel)() : undefined;
-      const r = await evaluate(model, evalLoader(testSet, entry.defaults, input, options['batch-size']), { forward });
+      const r = await evaluate(model, evalLoader(testSet, input, options['batch-size']), { forward });
       const data = {
         model: name,
         dataset: spec,
-        checkpoint: weights.file,
+        checkpoint: loaded.weights,
         top1: r.top1,
         top5: r.top5,
         loss: r.loss,

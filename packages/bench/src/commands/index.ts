@@ -14,6 +14,7 @@ import { report } from './report.js';
 import { table } from './table.js';
 import { throughput } from './throughput.js';
 import { train } from './train.js';
+import { validate } from './validate.js';
 import { worker } from './worker.js';
 
 /** Every `vitkit` subcommand, in the order `vitkit --help` lists them. */
@@ -26,6 +27,7 @@ export const commands: Command[] = [
   parity,
   train,
   evalCommand,
+  validate,
   predict,
   preprocess,
   throughput,

@@ -1,64 +1,62 @@
-// `vitkit predict`: the top-5 classes of image files under saved weights,
-// with the model's evaluation preprocessing (resize, centre crop by cropPct, mean/std).
-import * as tf from '@tensorflow/tfjs-core';
+// `vitkit predict`: the top classes of image files, with the model's
+// evaluation preprocessing (its pretrained_cfg, or the registry's defaults)
+// and its class names.
+import { type ClassPrediction, imageLogits, topClasses } from '@vitkit/core';
 import { initBackend } from '@vitkit/core/node';
 import { InputError, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
-import { loadImageForModel } from '../image-input.js';
-import { CHECKPOINT_OPTION, loadTrainedModel, MODEL_OPTION, modelEntry, NUM_CLASSES_OPTION, resolveWeights } from '../model-loading.js';
+import { decodeImageFile } from '../image-input.js';
+import { CHECKPOINT_OPTION, loadCommandModel, MODEL_OPTION, NUM_CLASSES_OPTION } from '../model-loading.js';
 
 export interface Prediction {
   image: string;
-  top: { index: number; label: string; probability: number }[];
+  top: ClassPrediction[];
+  /** Every class's logit, in class order. */
+  logits: number[];
 }
 
 export const predict = defineCommand({
   name: 'predict',
-  summary: 'top-5 classes of image files under saved weights',
-  usage: 'vitkit predict --model NAME --checkpoint FILE|DIR IMAGE... [--classes a,b,...] [--json]',
+  summary: 'top classes of image files, with class names',
+  usage: 'vitkit predict --model NAME.TAG|hf-hub:ORG/REPO|local-dir:DIR|NAME --checkpoint FILE|DIR IMAGE... [--topk K] [--json]',
   details:
-    'Class names come from the training run beside the weights, else --classes, else indices. The weights may use\n' +
-    "vitkit names or the model family's reference names; a position embedding for another image size is resampled.",
+    'A pretrained model brings its preprocessing (pretrained_cfg) and class names (label_names, else ImageNet-1k\n' +
+    'for 1000 classes). For a registered NAME with --checkpoint, class names come from the training run beside the\n' +
+    "weights, else --classes, else indices; the weights may use vitkit names or the family's reference names.\n" +
+    '--json gives per image the top classes and every logit.',
   options: [
     MODEL_OPTION,
     CHECKPOINT_OPTION,
     { name: 'classes', type: 'list', value: 'A,B', description: 'class names in label order' },
     NUM_CLASSES_OPTION,
-    { name: 'top', type: 'number', value: 'K', description: 'classes to show', default: 5 },
+    { name: 'topk', type: 'number', value: 'K', description: 'classes to show', default: 5 },
   ],
   async run({ options, positionals }, io) {
-    const name = options.model;
     if (positionals.length === 0) throw new UsageError('predict needs at least one IMAGE');
-    const entry = modelEntry(name);
+    if (!(options.topk >= 1 && Number.isInteger(options.topk))) throw new UsageError('--topk must be a positive integer');
     await initBackend({ quiet: true });
-    const weights = resolveWeights(options.checkpoint);
     const given = options.classes;
-    const model = await loadTrainedModel(name, weights, { numClasses: options['num-classes'] ?? given?.length }, io.progress);
-    const classes = given ?? weights.config?.classes ?? Array.from({ length: model.numClasses }, (_, i) => String(i));
-    if (classes.length !== model.numClasses) {
-      model.dispose();
-      throw new InputError(`${classes.length} class names for a model with ${model.numClasses} classes`);
-    }
-    const k = Math.min(options.top, model.numClasses);
-    model.eval();
+    const loaded = await loadCommandModel(
+      options.model,
+      { checkpoint: options.checkpoint, numClasses: options['num-classes'] ?? given?.length },
+      io.progress,
+    );
+    const { model } = loaded;
     const predictions: Prediction[] = [];
     try {
+      const labels = given ?? loaded.labels;
+      if (labels.length !== model.numClasses)
+        throw new InputError(`${labels.length} class names for a model with ${model.numClasses} classes`);
       for (const path of positionals) {
-        const { x } = await loadImageForModel(path, entry.defaults, model.imgSize[0]);
-        const top = tf.tidy(() => tf.topk(tf.softmax(model.forward(x)), k));
-        const [values, indices] = await Promise.all([top.values.data(), top.indices.data()]);
-        tf.dispose([x, top.values, top.indices]);
-        predictions.push({
-          image: path,
-          top: Array.from(indices, (index, i) => ({ index, label: classes[index]!, probability: values[i]! })),
-        });
+        const [logits] = await imageLogits(model, [await decodeImageFile(path)], loaded.evalConfig);
+        predictions.push({ image: path, top: topClasses(logits!, options.topk, labels), logits: Array.from(logits!) });
       }
     } finally {
       model.dispose();
     }
     const lines = predictions.flatMap((p) => [
       p.image,
-      ...p.top.map((t) => `  ${(100 * t.probability).toFixed(2).padStart(6)}%  ${t.label}`),
+      ...p.top.map((t) => `  ${(100 * t.probability).toFixed(2).padStart(6)}%  ${String(t.index).padStart(5)}  ${t.label}`),
     ]);
     return { ok: true, lines, data: predictions };
   },

@@ -2,15 +2,15 @@
 // command uses (PIL-exact decoding, timm's eval transform), written as the
 // CHW float32 tensors timm would feed the model, so any other pipeline can be
 // compared with it value by value.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   CROP_MODES,
   type CropMode,
   checkEvalConfig,
   type EvalConfig,
-  evalConfigFromPretrainedCfg,
+  evalConfigFromPretrained,
   evalConfigOf,
   getModelEntry,
   hwcToChw,
@@ -19,13 +19,18 @@ import {
   listModels,
   preprocessImage,
 } from '@vitkit/core';
-import { decodeImage, initBackend, saveSafetensors } from '@vitkit/core/node';
+import { decodeImage, initBackend, readPretrainedConfig, resolvePretrainedConfigFile, saveSafetensors } from '@vitkit/core/node';
 import { InputError, type OptionsOf, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
-import '../register-models.js';
+import { isPretrainedName } from '../model-loading.js';
 
 const PREPROCESS_OPTIONS = [
-  { name: 'model', type: 'string', value: 'NAME|DIR', description: 'registered model, or a timm model folder / config.json' },
+  {
+    name: 'model',
+    type: 'string',
+    value: 'NAME|NAME.TAG|hf-hub:ORG/REPO|DIR',
+    description: 'registered model, or a pretrained one (NAME.TAG, hf-hub:ORG/REPO, local-dir:DIR, a folder)',
+  },
   { name: 'img-size', type: 'number', value: 'S', description: 'input size' },
   { name: 'crop-pct', type: 'number', value: 'C', description: 'crop fraction (timm crop_pct)' },
   { name: 'interpolation', type: 'string', value: 'I', description: INTERPOLATIONS.join('|') },
@@ -38,34 +43,23 @@ const PREPROCESS_OPTIONS = [
 const EXPLICIT = ['img-size', 'crop-pct', 'interpolation', 'mean', 'std'] as const;
 
 /**
- * The config `--model` names: a registered model's defaults, else the
- * `pretrained_cfg` of a timm/Hub model folder (or its config.json).
+ * The eval config `--model` names: a registered model's defaults, else the
+ * pretrained_cfg of the config.json a pretrained name (NAME.TAG, hf-hub:,
+ * local-dir:, or a folder) points at.
  */
-function modelConfig(model: string): EvalConfig {
-  if (listModels().includes(model) || !existsSync(model)) {
-    try {
-      return evalConfigOf(getModelEntry(model).defaults);
-    } catch (e) {
-      throw new InputError((e as Error).message);
-    }
-  }
-  const file = statSync(model).isDirectory() ? join(model, 'config.json') : model;
-  let json: { pretrained_cfg?: Record<string, unknown> };
+async function modelConfig(model: string): Promise<EvalConfig> {
+  const name = !isPretrainedName(model) && !listModels().includes(model) && existsSync(model) ? `local-dir:${model}` : model;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8')) as typeof json;
-  } catch (e) {
-    throw new InputError(`${file}: cannot read a model config (${(e as Error).message})`);
-  }
-  if (!json.pretrained_cfg) throw new InputError(`${file}: no pretrained_cfg (expected a timm model's config.json)`);
-  try {
-    return evalConfigFromPretrainedCfg(json.pretrained_cfg, file);
+    if (!isPretrainedName(name)) return evalConfigOf(getModelEntry(name).defaults);
+    const file = await resolvePretrainedConfigFile(name);
+    return evalConfigFromPretrained((await readPretrainedConfig(file)).pretrainedCfg, `${name} (${file.config})`);
   } catch (e) {
     throw new InputError((e as Error).message);
   }
 }
 
 /** --model's config with any explicit option over it, or the explicit options alone (all needed then). */
-function resolveEvalConfig(options: OptionsOf<typeof PREPROCESS_OPTIONS>): EvalConfig {
+async function resolveEvalConfig(options: OptionsOf<typeof PREPROCESS_OPTIONS>): Promise<EvalConfig> {
   const model = options.model;
   if (!model) {
     const missing = EXPLICIT.filter((k) => options[k] === undefined);
@@ -74,7 +68,7 @@ function resolveEvalConfig(options: OptionsOf<typeof PREPROCESS_OPTIONS>): EvalC
         `preprocess needs --model, or all of ${EXPLICIT.map((k) => `--${k}`).join(' ')} (missing ${missing.map((k) => `--${k}`).join(' ')})`,
       );
   }
-  const base: Partial<EvalConfig> = model ? modelConfig(model) : {};
+  const base: Partial<EvalConfig> = model ? await modelConfig(model) : {};
   const triple = (name: 'mean' | 'std') => {
     const v = options[name];
     if (v === undefined) return base[name];
@@ -109,17 +103,17 @@ export const preprocess = defineCommand({
   name: 'preprocess',
   summary: 'images as timm feeds them to a model: one normalised [3, S, S] tensor per file',
   usage:
-    'vitkit preprocess IMAGE... (--model NAME|DIR | --img-size S --crop-pct C --interpolation I --mean a,b,c --std a,b,c) --out FILE.safetensors [--json]',
+    'vitkit preprocess IMAGE... (--model NAME|NAME.TAG|hf-hub:ORG/REPO|local-dir:DIR | --img-size S --crop-pct C --interpolation I --mean a,b,c --std a,b,c) --out FILE.safetensors [--json]',
   details:
     "Decodes as PIL's Image.open(f).convert('RGB') and runs timm's eval transform (resize by crop_pct with\n" +
-    "Pillow's resampling, centre crop, ToTensor, Normalize). --model takes a registered name, or a timm\n" +
-    "model folder (its config.json's pretrained_cfg); the explicit options override it. Tensors are\n" +
+    "Pillow's resampling, centre crop, ToTensor, Normalize). --model takes a registered name, or a pretrained\n" +
+    "model's name or folder (its config.json's pretrained_cfg); the explicit options override it. Tensors are\n" +
     'float32 CHW, keyed by file name.',
   options: PREPROCESS_OPTIONS,
   async run({ options, positionals }, io) {
     const { out } = options;
     if (positionals.length === 0) throw new UsageError('preprocess needs at least one IMAGE');
-    const cfg = resolveEvalConfig(options);
+    const cfg = await resolveEvalConfig(options);
     const keys = new Map<string, string>();
     for (const path of positionals) {
       const key = basename(path);

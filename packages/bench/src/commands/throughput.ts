@@ -4,13 +4,18 @@ import { currentBackend, type DataParallel, type GpuAdapterInfo, initBackend, wa
 import { InputError, type OptionsOf, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { textTable } from '../format.js';
-import { buildModel, modelEntry } from '../model-loading.js';
+import { isPretrainedName, loadCommandModel, modelEntry } from '../model-loading.js';
 import { replicaCount, startReplicas, WORKERS_OPTION } from '../replicas.js';
 import { writeThroughputCsv } from '../throughput-csv.js';
 import { medianSeconds } from '../timing.js';
 
 const OPTIONS = [
-  { name: 'model', type: 'string', value: 'M', description: 'registered model name' },
+  {
+    name: 'model',
+    type: 'string',
+    value: 'M',
+    description: 'registered model name, or a pretrained one (NAME.TAG, hf-hub:ORG/REPO, local-dir:DIR)',
+  },
   { name: 'compare', type: 'list', value: 'A,B', description: 'several models, one table' },
   { name: 'batch-size', type: 'number', value: 'B', description: 'batch size', default: 8 },
   { name: 'train', type: 'boolean', description: 'time training steps instead of inference' },
@@ -52,9 +57,12 @@ export interface ThroughputCase {
 
 /** Times inference or AdamW training steps of one model on a random batch, split over `replicas`. */
 export async function measureThroughput(name: string, options: ThroughputOptions, backend: string): Promise<ThroughputCase> {
-  const createOptions = { imgSize: options['img-size'], patchSize: options['patch-size'], numClasses: options['num-classes'] };
-  const c = modelEntry(name).defaults.inChannels;
-  const model = buildModel(name, createOptions);
+  const loaded = await loadCommandModel(
+    name,
+    { imgSize: options['img-size'], numClasses: options['num-classes'], extra: { patchSize: options['patch-size'] }, allowFresh: true },
+    () => {},
+  );
+  const { model, inChannels: c } = loaded;
   const batch = options['batch-size'];
   const train = options.train;
   const [h, w] = model.imgSize;
@@ -67,7 +75,7 @@ export async function measureThroughput(name: string, options: ThroughputOptions
   let step = 0;
   try {
     const replicas = replicaCount(options.workers, backend);
-    parallel = await startReplicas(model, name, createOptions, replicas);
+    parallel = await startReplicas(model, loaded.architecture, loaded.options, replicas);
     let call: () => Promise<void>;
     if (optimizer) {
       model.train();
@@ -135,7 +143,7 @@ export const throughput = defineCommand({
     const names = options.compare ?? (options.model ? [options.model] : []);
     if (names.length === 0) throw new UsageError('throughput needs --model or --compare');
     if (!(options['batch-size'] >= 1) || !(options.runs >= 1)) throw new UsageError('--batch-size and --runs must be at least 1');
-    for (const name of names) modelEntry(name);
+    for (const name of names) if (!isPretrainedName(name)) modelEntry(name);
     const { backend } = await initBackend({ quiet: true });
     const cases: ThroughputCase[] = [];
     for (const name of names) {

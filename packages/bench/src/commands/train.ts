@@ -47,9 +47,9 @@ const OPTIONS = [
   {
     name: 'pretrained',
     type: 'string',
-    value: 'FILE',
+    value: 'FILE|NAME',
     description:
-      'start from these weights (safetensors, vitkit or reference names; position embeddings are resampled, a classifier for another class count is dropped, any other mismatch is an error)',
+      "start from these weights (safetensors, vitkit or reference names, or a pretrained name of --model's architecture: NAME.TAG, hf-hub:ORG/REPO, local-dir:DIR; position embeddings are resampled, a classifier for another class count is dropped, any other mismatch is an error)",
   },
   {
     name: 'allow-missing',

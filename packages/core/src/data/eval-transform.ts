@@ -61,29 +61,6 @@ export function checkEvalConfig(cfg: EvalConfig, source: string): EvalConfig {
   return cfg;
 }
 
-/**
- * The evaluation config in a timm `pretrained_cfg` (a Hub model's config.json):
- * input_size [3, S, S], crop_pct (timm's default 0.875), interpolation,
- * crop_mode (default 'center'), mean, std.
- */
-export function evalConfigFromPretrainedCfg(cfg: Record<string, unknown>, source: string): EvalConfig {
-  const size = cfg['input_size'];
-  if (!Array.isArray(size) || size.length !== 3 || size[1] !== size[2]) {
-    throw new Error(`${source}: pretrained_cfg.input_size must be [C, S, S], got ${JSON.stringify(size)}`);
-  }
-  return checkEvalConfig(
-    {
-      imgSize: size[1] as number,
-      cropPct: (cfg['crop_pct'] as number | undefined) ?? 0.875,
-      interpolation: ((cfg['interpolation'] as string | undefined) ?? 'bilinear') as Interpolation,
-      cropMode: ((cfg['crop_mode'] as string | undefined) ?? 'center') as CropMode,
-      mean: cfg['mean'] as number[],
-      std: cfg['std'] as number[],
-    },
-    source,
-  );
-}
-
 /** The geometry of timm's evaluation transform: 8-bit pixels, imgSize x imgSize. */
 export function evalResize(img: RawImage, cfg: Omit<EvalConfig, 'std'>): RawImage {
   const size = cfg.imgSize;

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { unzipSync } from 'fflate';
 import type { StateDict } from '../module.js';
 import { decodeLittleEndian, type SafetensorsDType } from '../safetensors.js';
-import { type PickleValue, type StorageRef, type TensorRef, type TorchDType, unpickle } from './unpickler.js';
+import { type PickleValue, PyObject, type StorageRef, type TensorRef, type TorchDType, unpickle } from './unpickler.js';
 
 /** Where the weights are looked for, in this order, when no key is given (timm's order). */
 export const STATE_DICT_KEYS = ['state_dict', 'model'] as const;
@@ -44,6 +44,7 @@ const isTensor = (v: PickleValue): v is TensorRef => typeof v === 'object' && v 
 function describe(v: PickleValue): string {
   if (v === null) return 'None';
   if (v instanceof Map) return 'a dict';
+  if (v instanceof PyObject) return `an ${v.className}`;
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object' && 'kind' in v) return `a ${v.kind}`;
   return `a ${typeof v}`;

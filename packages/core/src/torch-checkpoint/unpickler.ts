@@ -11,6 +11,17 @@ export class PyTuple {
   constructor(readonly items: PickleValue[]) {}
 }
 
+/**
+ * An instance of an allowed attribute-bag class (argparse.Namespace, which
+ * timm's train.py saves as `args`): its attributes as pickled, nothing run.
+ */
+export class PyObject {
+  constructor(
+    readonly className: string,
+    readonly attributes: Map<PickleValue, PickleValue>,
+  ) {}
+}
+
 /** A storage of a torch.save zip: its bytes are the archive entry `data/KEY`. */
 export interface StorageRef {
   kind: 'storage';
@@ -42,6 +53,7 @@ export type PickleValue =
   | string
   | Uint8Array
   | PyTuple
+  | PyObject
   | PickleValue[]
   | Map<PickleValue, PickleValue>
   | StorageRef
@@ -110,7 +122,14 @@ function parameterData(data: PickleValue): TensorRef {
   return data;
 }
 
-const ALLOWED = [...Object.keys(CALLABLES), ...Object.keys(STORAGE_TYPES)];
+/**
+ * Classes whose instances are only data: protocol 2's NEWOBJ with no
+ * arguments makes an empty one (no constructor runs here), and BUILD fills its
+ * attributes from a dict. Nothing of the class is ever called.
+ */
+const ATTRIBUTE_BAGS = ['argparse.Namespace'];
+
+const ALLOWED = [...Object.keys(CALLABLES), ...Object.keys(STORAGE_TYPES), ...ATTRIBUTE_BAGS];
 
 const MARK = Symbol('mark');
 type StackItem = PickleValue | typeof MARK;
@@ -394,7 +413,8 @@ export function unpickle(data: Uint8Array, source: string): PickleValue {
           fail('REDUCE calls something that is not a class');
         const name = (fn as GlobalRef).name;
         const build = CALLABLES[name];
-        if (!build) fail(`refuses to call ${name}: it is only allowed as a storage type`);
+        if (!build)
+          fail(`refuses to call ${name}: it is only allowed as ${ATTRIBUTE_BAGS.includes(name) ? 'an attribute bag' : 'a storage type'}`);
         if (!(args instanceof PyTuple)) fail(`REDUCE on ${name} is not given a tuple of arguments`);
         try {
           stack.push(build!((args as PyTuple).items));
@@ -404,10 +424,18 @@ export function unpickle(data: Uint8Array, source: string): PickleValue {
         break;
       }
       case 0x62: {
-        // BUILD: only the attributes PyTorch sets on a state dict's OrderedDict (`_metadata`), which are dropped
+        // BUILD: an attribute bag's attributes, or those PyTorch sets on a state dict's OrderedDict (`_metadata`), which are dropped
         const state = pop();
         const target = top();
-        if (!(target instanceof Map) || !(state instanceof Map)) fail('refuses BUILD (object state) on anything but a dict');
+        if (!(state instanceof Map)) fail('refuses BUILD with a state that is not a dict');
+        if (target instanceof PyObject) {
+          for (const [k, v] of state as Map<PickleValue, PickleValue>) {
+            if (typeof k !== 'string') fail(`refuses a ${target.className} attribute named by something that is not a string`);
+            target.attributes.set(k, v);
+          }
+        } else if (!(target instanceof Map)) {
+          fail('refuses BUILD (object state) on anything but a dict or an attribute bag');
+        }
         break;
       }
       case 0x51: // BINPERSID
@@ -422,8 +450,16 @@ export function unpickle(data: Uint8Array, source: string): PickleValue {
       }
       case 0x6f: // OBJ
         return refuse('OBJ');
-      case 0x81: // NEWOBJ
-        return refuse('NEWOBJ');
+      case 0x81: {
+        // NEWOBJ: cls.__new__(cls, *args), only an empty attribute bag
+        const args = pop();
+        const cls = pop();
+        const name = typeof cls === 'object' && cls !== null && 'kind' in cls && cls.kind === 'global' ? cls.name : null;
+        if (name === null || !ATTRIBUTE_BAGS.includes(name)) return refuse('NEWOBJ', name ?? undefined);
+        if (!(args instanceof PyTuple) || args.items.length) fail(`refuses NEWOBJ on ${name} with arguments`);
+        stack.push(new PyObject(name, new Map()));
+        break;
+      }
       case 0x92: // NEWOBJ_EX
         return refuse('NEWOBJ_EX');
       case 0x82:

@@ -13,15 +13,18 @@ import { downloadHubFiles, type HubOptions } from './download.js';
 export const PRETRAINED_CONFIG_FILE = 'config.json';
 export const PRETRAINED_WEIGHTS_FILE = 'model.safetensors';
 
-export interface PretrainedFiles {
+export interface PretrainedConfigFile {
   /** The model name as given. */
   source: string;
   /** Path of config.json. */
   config: string;
-  /** Path of model.safetensors. */
-  weights: string;
   /** The Hub commit the files belong to (null for a folder). */
   commit: string | null;
+}
+
+export interface PretrainedFiles extends PretrainedConfigFile {
+  /** Path of model.safetensors. */
+  weights: string;
 }
 
 /**
@@ -30,12 +33,26 @@ export interface PretrainedFiles {
  * which timm publishes in its Hub repository.
  */
 export async function resolvePretrainedFiles(name: string, options: HubOptions = {}): Promise<PretrainedFiles> {
+  const got = await resolveFiles(name, [PRETRAINED_CONFIG_FILE, PRETRAINED_WEIGHTS_FILE], options);
+  return { source: name, config: got.paths[PRETRAINED_CONFIG_FILE]!, weights: got.paths[PRETRAINED_WEIGHTS_FILE]!, commit: got.commit };
+}
+
+/** config.json alone (what preprocessing needs), from the same places as `resolvePretrainedFiles`. */
+export async function resolvePretrainedConfigFile(name: string, options: HubOptions = {}): Promise<PretrainedConfigFile> {
+  const got = await resolveFiles(name, [PRETRAINED_CONFIG_FILE], options);
+  return { source: name, config: got.paths[PRETRAINED_CONFIG_FILE]!, commit: got.commit };
+}
+
+async function resolveFiles(
+  name: string,
+  files: readonly string[],
+  options: HubOptions,
+): Promise<{ paths: Record<string, string>; commit: string | null }> {
   const source = parsePretrainedSource(name);
-  const files = [PRETRAINED_CONFIG_FILE, PRETRAINED_WEIGHTS_FILE];
   if (source.kind !== 'local-dir') {
     const [repo, revision] = source.kind === 'hf-hub' ? [source.repo, source.revision] : [resolvePretrainedTag(name).hfHubId, 'main'];
     const got = await downloadHubFiles(repo, revision, files, options);
-    return { source: name, config: got.paths[PRETRAINED_CONFIG_FILE]!, weights: got.paths[PRETRAINED_WEIGHTS_FILE]!, commit: got.commit };
+    return { paths: got.paths, commit: got.commit };
   }
   const dir = resolve(source.path);
   const missing: string[] = [];
@@ -43,11 +60,11 @@ export async function resolvePretrainedFiles(name: string, options: HubOptions =
     if (!(await stat(join(dir, file)).catch(() => null))?.isFile()) missing.push(file);
   }
   if (missing.length) throw new Error(`${name}: no ${missing.join(', ')} in ${dir}`);
-  return { source: name, config: join(dir, PRETRAINED_CONFIG_FILE), weights: join(dir, PRETRAINED_WEIGHTS_FILE), commit: null };
+  return { paths: Object.fromEntries(files.map((f) => [f, join(dir, f)])), commit: null };
 }
 
 /** The checked config.json of resolved files; errors name the model and the file. */
-export async function readPretrainedConfig(files: PretrainedFiles): Promise<PretrainedConfig> {
+export async function readPretrainedConfig(files: PretrainedConfigFile): Promise<PretrainedConfig> {
   const source = `${files.source} (${files.config})`;
   let text: string;
   try {

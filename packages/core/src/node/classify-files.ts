@@ -1,0 +1,15 @@
+// classify on image files, decoded as PIL's Image.open(f).convert('RGB').
+import type { ImageClassifier } from '../classifier.js';
+import { type ClassifyOptions, type ClassPrediction, classify } from '../classify.js';
+import { decodeImage } from './data/decode-image.js';
+
+/** The top classes of each image file (one list per path, in order). */
+export async function classifyFiles(
+  model: ImageClassifier,
+  paths: string | readonly string[],
+  options: ClassifyOptions = {},
+): Promise<ClassPrediction[][]> {
+  const list = typeof paths === 'string' ? [paths] : paths;
+  const images = await Promise.all(list.map((p) => decodeImage(p)));
+  return classify(model, images, options);
+}
