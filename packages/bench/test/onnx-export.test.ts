@@ -1,12 +1,20 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { exportOnnx, getReferenceAdapter, type ImageClassifier, loadWeights, type OnnxModel, type StateDict } from '@vitkit/core';
+import {
+  createModel,
+  exportOnnx,
+  getReferenceAdapter,
+  type ImageClassifier,
+  loadWeights,
+  type OnnxModel,
+  type StateDict,
+} from '@vitkit/core';
 import { loadSafetensors } from '@vitkit/core/node';
 import { describe, expect, it } from 'vitest';
 import { encodeOnnx } from '../src/onnx/encode.js';
 import { hasOnnxRuntime, loadOnnxRuntime } from '../src/onnx/runtime.js';
 import '../src/register-models.js';
-import { readFileSync } from 'node:fs';
 
 const parityDir = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'parity');
 const FIXTURES = ['vit_tiny', 'vitc_tiny', 'vitp_tiny', 'cswin_tiny', 'crossvit_tiny', 'crossvit_dagger_tiny'];
@@ -50,12 +58,13 @@ function checkStructure(m: OnnxModel): void {
 const maxAbs = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
 
 describe.skipIf(!hasOnnxRuntime())('exportOnnx on ONNX Runtime', () => {
-  for (const name of FIXTURES) {
-    it(`${name}: ORT logits equal vitkit's and the reference's`, async () => {
+  const cases = [...FIXTURES.map((name) => [name, 17] as const), ['cswin_tiny', 18] as const, ['vit_tiny', 20] as const];
+  for (const [name, opset] of cases) {
+    it(`${name} (opset ${opset}): ORT logits equal vitkit's and the reference's`, async () => {
       const { model, input, reference } = await loadFixture(name);
       try {
         const mine = tf.tidy(() => model.forward(tf.transpose(input, [0, 2, 3, 1]))).dataSync() as Float32Array;
-        const graph = exportOnnx(model, { batchSize: input.shape[0] });
+        const graph = exportOnnx(model, { batchSize: input.shape[0], opset });
         checkStructure(graph);
         const ort = loadOnnxRuntime();
         const session = await ort.InferenceSession.create(encodeOnnx(graph));
@@ -67,8 +76,10 @@ describe.skipIf(!hasOnnxRuntime())('exportOnnx on ONNX Runtime', () => {
         const got = logits!.data as Float32Array;
         const vsVitkit = maxAbs(got, mine);
         const vsReference = maxAbs(got, reference.dataSync() as Float32Array);
+        if (opset >= 20) expect(graph.nodes.some((n) => n.opType === 'Gelu')).toBe(true);
+        else expect(graph.nodes.some((n) => n.opType === 'Erf')).toBe(true);
         console.log(
-          `${name}: ORT vs vitkit ${vsVitkit.toExponential(2)}, ORT vs reference ${vsReference.toExponential(2)}, ${graph.nodes.length} nodes`,
+          `${name} (opset ${opset}): ORT vs vitkit ${vsVitkit.toExponential(2)}, ORT vs reference ${vsReference.toExponential(2)}, ${graph.nodes.length} nodes`,
         );
         expect(vsVitkit).toBeLessThan(1e-4);
         expect(vsReference).toBeLessThan(1e-4);
@@ -79,4 +90,56 @@ describe.skipIf(!hasOnnxRuntime())('exportOnnx on ONNX Runtime', () => {
       }
     });
   }
+});
+
+describe.skipIf(!hasOnnxRuntime())('exportOnnx --dynamic-batch', () => {
+  it('a 224 ViT runs at batch 1 and 8 with the logits of vitkit', async () => {
+    const model = createModel('vit_tiny_patch16_224', { depth: 2 }).eval();
+    try {
+      const graph = exportOnnx(model, { dynamicBatch: true });
+      checkStructure(graph);
+      expect(JSON.parse(graph.metadata['pretrained_cfg']!)).toMatchObject({
+        input_size: [3, 224, 224],
+        crop_pct: 0.9,
+        interpolation: 'bicubic',
+      });
+      expect(graph.metadata['architecture']).toBe('vit_tiny_patch16_224');
+      const ort = loadOnnxRuntime();
+      const session = await ort.InferenceSession.create(encodeOnnx(graph));
+      const meta = session.inputMetadata[0] as { name: string; isTensor: boolean; shape?: (number | string)[] };
+      expect(meta).toMatchObject({ name: 'pixel_values', isTensor: true, shape: ['batch', 3, 224, 224] });
+      expect((session.outputMetadata[0] as { shape?: unknown[] }).shape).toEqual(['batch', 1000]);
+      for (const batch of [1, 8]) {
+        const x = tf.randomNormal([batch, 3, 224, 224], 0, 1, 'float32', batch) as tf.Tensor4D;
+        const mine = tf.tidy(() => model.forward(tf.transpose(x, [0, 2, 3, 1]))).dataSync() as Float32Array;
+        const { logits } = await session.run({ pixel_values: new ort.Tensor('float32', x.dataSync() as Float32Array, x.shape) });
+        x.dispose();
+        expect(logits!.dims).toEqual([batch, 1000]);
+        expect(maxAbs(logits!.data as Float32Array, mine)).toBeLessThan(1e-4);
+      }
+      await session.release();
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
+describe('exportOnnx errors', () => {
+  const tiny = { imgSize: 32, depth: 1 };
+  it('names the layer whose options cannot be exported', () => {
+    const model = createModel('vit_tiny_patch16_224', { ...tiny, localityAttention: true }).eval();
+    expect(() => exportOnnx(model)).toThrow(/^blocks\.0\.attn: locality self-attention .* cannot be exported/);
+    model.dispose();
+  });
+  it('names a layer without a lowering', () => {
+    const model = createModel('vit_tiny_patch16_224', { ...tiny, shiftedPatches: true }).eval();
+    expect(() => exportOnnx(model)).toThrow(/^patch_embed: ShiftedPatchEmbed has no ONNX lowering/);
+    model.dispose();
+  });
+  it('refuses a model in training mode and an opset without LayerNormalization', () => {
+    const model = createModel('vit_tiny_patch16_224', tiny);
+    expect(() => exportOnnx(model)).toThrow(/^VisionTransformer: the model is in training mode/);
+    expect(() => exportOnnx(model.eval(), { opset: 14 })).toThrow(/opset 14 is not supported/);
+    model.dispose();
+  });
 });
