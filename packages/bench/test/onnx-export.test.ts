@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -10,9 +12,10 @@ import {
   type OnnxModel,
   type StateDict,
 } from '@vitkit/core';
-import { loadSafetensors } from '@vitkit/core/node';
+import { loadSafetensors, saveSafetensors } from '@vitkit/core/node';
 import { describe, expect, it } from 'vitest';
 import { encodeOnnx } from '../src/onnx/encode.js';
+import { vitkit } from './cli-helpers.js';
 import { hasOnnxRuntime, loadOnnxRuntime } from '../src/onnx/runtime.js';
 import '../src/register-models.js';
 
@@ -141,5 +144,45 @@ describe('exportOnnx errors', () => {
     expect(() => exportOnnx(model)).toThrow(/^VisionTransformer: the model is in training mode/);
     expect(() => exportOnnx(model.eval(), { opset: 14 })).toThrow(/opset 14 is not supported/);
     model.dispose();
+  });
+});
+
+describe.skipIf(!hasOnnxRuntime())('vitkit export', () => {
+  it("writes a checkpoint as an ONNX file whose logits are the model's", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vitkit-export-'));
+    const model = createModel('vit_tiny_patch16_224', { imgSize: 64, numClasses: 10 }).eval();
+    try {
+      const sd = model.stateDict();
+      await saveSafetensors(join(dir, 'w.safetensors'), sd);
+      tf.dispose(Object.values(sd));
+      const out = join(dir, 'model.onnx');
+      const args = [
+        '--model',
+        'vit_tiny_patch16_224',
+        '--checkpoint',
+        join(dir, 'w.safetensors'),
+        '--img-size',
+        '64',
+        '--num-classes',
+        '10',
+      ];
+      const run = await vitkit('export', ...args, '--out', out, '--batch-size', '2', '--json');
+      expect(run.code, run.stderr.join('\n')).toBe(0);
+      expect(run.json()).toMatchObject({ file: out, opset: 17, input: [2, 3, 64, 64], output: [2, 10] });
+      const ort = loadOnnxRuntime();
+      const session = await ort.InferenceSession.create(out);
+      const x = tf.randomNormal([2, 3, 64, 64], 0, 1, 'float32', 3) as tf.Tensor4D;
+      const mine = tf.tidy(() => model.forward(tf.transpose(x, [0, 2, 3, 1]))).dataSync() as Float32Array;
+      const { logits } = await session.run({ pixel_values: new ort.Tensor('float32', x.dataSync() as Float32Array, x.shape) });
+      x.dispose();
+      expect(maxAbs(logits!.data as Float32Array, mine)).toBeLessThan(1e-4);
+      await session.release();
+      const bad = await vitkit('export', '--model', 'vit_micro_32', '--out', join(dir, 'micro.onnx'));
+      expect(bad.code).toBe(1);
+      expect(bad.stderr.join('\n')).toMatch(/vit_micro_32: patch_embed: ShiftedPatchEmbed has no ONNX lowering/);
+    } finally {
+      model.dispose();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -62,7 +62,7 @@ export function mergeHeads(x: tf.Tensor, heads: number, hSp: number, wSp: number
  * straight to [Bw * heads, headDim, n] (k transposed for q k^T).
  */
 export const onnxWindows = {
-  partition(g: OnnxScope, x: string, [h, w, c]: [number, number, number], hSp: number, wSp: number): string {
+  partition(g: OnnxScope, x: string, [, w, c]: [number, number, number], hSp: number, wSp: number): string {
     const nW = w / wSp;
     const grid = g.reshape(x, [-1, hSp, nW, wSp * c]);
     const windows = hSp === 1 || nW === 1 ? grid : g.transpose(grid, [0, 2, 1, 3]);

@@ -2,6 +2,7 @@ import type { Command } from '../command.js';
 import { attention } from './attention.js';
 import { compare } from './compare.js';
 import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
 import { info } from './info.js';
 import { inspect } from './inspect.js';
 import { models } from './models.js';
@@ -23,6 +24,7 @@ export const commands: Command[] = [
   predict,
   preprocess,
   throughput,
+  exportCommand,
   attention,
   inspect,
   info,

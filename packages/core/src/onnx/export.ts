@@ -41,7 +41,7 @@ export function exportOnnx(model: ImageClassifier, options: ExportOnnxOptions = 
     throw new Error(`exportOnnx: batchSize must be a positive whole number (got ${batchSize})`);
   const root = model.constructor.name;
   if (model.training) throw new OnnxExportError(root, 'the model is in training mode; call eval() before exporting');
-  const exportable = model as Partial<OnnxExportable>;
+  const exportable = model as unknown as Partial<OnnxExportable>;
   if (typeof exportable.toOnnx !== 'function' || typeof exportable.inChannels !== 'number') {
     throw new OnnxExportError(root, `${root} has no ONNX lowering, so it cannot be exported`);
   }

@@ -162,7 +162,7 @@ export class OnnxScope {
   lower<I = string, O = string>(name: string, child: Module, x: I): O {
     const scope = this.at(name);
     const lowering = loweringOf<I, O>(child);
-    if (!lowering) scope.fail(`${child.constructor.name} has no ONNX lowering, so it cannot be exported`);
+    if (!lowering) return scope.fail(`${child.constructor.name} has no ONNX lowering, so it cannot be exported`);
     return lowering.toOnnx(scope, x);
   }
 
