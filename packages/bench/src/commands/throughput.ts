@@ -6,6 +6,17 @@ import { defineCommand } from '../command.js';
 import { textTable } from '../format.js';
 import { buildModel, modelEntry } from '../model-loading.js';
 import { replicaCount, startReplicas, WORKERS_OPTION } from '../replicas.js';
+import {
+  CACHE_DIR_OPTION,
+  cachedOnnxFile,
+  DEVICE_OPTION,
+  OnnxSession,
+  onnxCacheDir,
+  RUNTIME_OPTION,
+  resolveDevice,
+  resolveRuntime,
+  type Runtime,
+} from '../onnx/session.js';
 import { medianSeconds } from '../timing.js';
 
 const OPTIONS = [
@@ -19,6 +30,9 @@ const OPTIONS = [
   { name: 'runs', type: 'number', value: 'R', description: 'timed runs', default: 5 },
   { name: 'warmup', type: 'number', value: 'W', description: 'untimed runs first', default: 2 },
   WORKERS_OPTION,
+  RUNTIME_OPTION,
+  DEVICE_OPTION,
+  CACHE_DIR_OPTION,
 ] as const;
 
 export type ThroughputOptions = OptionsOf<typeof OPTIONS>;
@@ -40,11 +54,15 @@ export interface ThroughputCase {
   heap_bytes_after_warmup: number | null;
   /** Tensors alive after the timed calls minus before them, on the main thread (0: nothing leaks). */
   tensor_growth: number;
+  /** TensorFlow.js, or ONNX Runtime on the model's exported graph (--runtime onnx). */
+  runtime: Runtime;
+  /** The TF.js backend, or ONNX Runtime's version, device and threads. */
   backend: string;
 }
 
 /** Times inference or AdamW training steps of one model on a random batch, split over `replicas`. */
 export async function measureThroughput(name: string, options: ThroughputOptions, backend: string): Promise<ThroughputCase> {
+  if (resolveRuntime(options.runtime) === 'onnx') return measureOnnxThroughput(name, options);
   const createOptions = { imgSize: options['img-size'], patchSize: options['patch-size'], numClasses: options['num-classes'] };
   const c = modelEntry(name).defaults.inChannels;
   const model = buildModel(name, createOptions);
@@ -97,6 +115,7 @@ export async function measureThroughput(name: string, options: ThroughputOptions
       heap_bytes: heap(),
       heap_bytes_after_warmup: heapAfterWarmup,
       tensor_growth: tf.memory().numTensors - tensorsBefore,
+      runtime: 'tfjs',
       backend,
     };
   } finally {
@@ -106,27 +125,71 @@ export async function measureThroughput(name: string, options: ThroughputOptions
   }
 }
 
+/** Inference of the model's exported graph in ONNX Runtime (one session, every core as intra-op threads). */
+async function measureOnnxThroughput(name: string, options: ThroughputOptions): Promise<ThroughputCase> {
+  const createOptions = { imgSize: options['img-size'], patchSize: options['patch-size'], numClasses: options['num-classes'] };
+  const c = modelEntry(name).defaults.inChannels;
+  const model = buildModel(name, createOptions).eval();
+  let session: OnnxSession | null = null;
+  try {
+    const { file } = await cachedOnnxFile(name, model, onnxCacheDir(options['cache-dir']));
+    session = await OnnxSession.open(file, resolveDevice(options.device, 'onnx'));
+    const batch = options['batch-size'];
+    const [h, w] = model.imgSize;
+    const shape: [number, number, number, number] = [batch, c, h, w];
+    const images = tf.tidy(() => tf.randomNormal(shape, 0, 1, 'float32', 7).dataSync() as Float32Array);
+    const open = session;
+    const call = async () => {
+      await open.run(images, shape);
+    };
+    for (let i = 0; i < options.warmup; i++) await call();
+    const { median } = await medianSeconds(call, options.runs, 0);
+    return {
+      model: name,
+      mode: 'infer',
+      batch,
+      img_size: h,
+      images_per_s: batch / median,
+      median_s: median,
+      gmacs_per_s: (model.complexity().macs * batch) / median / 1e9,
+      replicas: 1,
+      heap_bytes: null,
+      heap_bytes_after_warmup: null,
+      tensor_growth: 0,
+      runtime: 'onnx',
+      backend: session.description,
+    };
+  } finally {
+    await session?.release();
+    model.dispose();
+  }
+}
+
 export const throughput = defineCommand({
   name: 'throughput',
   summary: 'images/s for inference or training steps (median of timed runs after warm-up)',
   usage:
-    'vitkit throughput --model M [--batch-size B] [--train] [--img-size S] [--patch-size P] [--num-classes N] [--compare A,B,...] [--json]',
+    'vitkit throughput --model M [--batch-size B] [--train] [--img-size S] [--patch-size P] [--num-classes N] [--compare A,B,...] [--runtime tfjs|onnx] [--json]',
   details:
     'Random inputs; a training step is forward, backward and an AdamW update. The batch is split over\n' +
     'data-parallel replicas as vitkit train and eval do (--workers). The heap column is the largest\n' +
     'WebAssembly heap of any replica (the heap only grows: it is the peak). --compare times several models\n' +
     'with the same settings and prints one table. Timings are noisy on shared machines: compare ratios\n' +
-    'within one run.',
+    'within one run. --runtime onnx (or VITKIT_RUNTIME=onnx) times the model exported to ONNX (cached in\n' +
+    '--cache-dir) in ONNX Runtime with every core as intra-op threads; --device cuda where its CUDA build is present.',
   options: OPTIONS,
   async run({ options }, io) {
     const names = options.compare ?? (options.model ? [options.model] : []);
     if (names.length === 0) throw new UsageError('throughput needs --model or --compare');
     if (!(options['batch-size'] >= 1) || !(options.runs >= 1)) throw new UsageError('--batch-size and --runs must be at least 1');
     for (const name of names) modelEntry(name);
+    const runtime = resolveRuntime(options.runtime);
+    resolveDevice(options.device, runtime);
+    if (runtime === 'onnx' && options.train) throw new UsageError('--runtime onnx times inference only: training runs on TensorFlow.js');
     const { backend } = await initBackend({ quiet: true });
     const cases: ThroughputCase[] = [];
     for (const name of names) {
-      io.progress(`timing ${name} (${options.train ? 'train' : 'infer'}, batch ${options['batch-size']})...`);
+      io.progress(`timing ${name} (${options.train ? 'train' : 'infer'}, batch ${options['batch-size']}, ${runtime})...`);
       cases.push(await measureThroughput(name, options, backend));
     }
     const mib = (b: number | null) => (b === null ? 'n/a' : Math.round(b / 2 ** 20));

@@ -2,6 +2,9 @@
 // build ships in the package; its install script only fetches an optional
 // CUDA build and may be skipped).
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+
+const require = createRequire(import.meta.url);
 
 export type OnnxRuntime = typeof import('onnxruntime-node');
 
@@ -11,7 +14,7 @@ let runtime: OnnxRuntime | null = null;
 export function loadOnnxRuntime(): OnnxRuntime {
   if (runtime) return runtime;
   try {
-    runtime = createRequire(import.meta.url)('onnxruntime-node') as OnnxRuntime;
+    runtime = require('onnxruntime-node') as OnnxRuntime;
   } catch (e) {
     throw new Error(
       `the ONNX runtime needs onnxruntime-node, an optional dependency of @vitkit/bench that is not installed here ` +
@@ -29,4 +32,9 @@ export function hasOnnxRuntime(): boolean {
   } catch {
     return false;
   }
+}
+
+/** The installed onnxruntime-node package folder. */
+export function onnxRuntimePackageDir(): string {
+  return dirname(require.resolve('onnxruntime-node/package.json'));
 }
