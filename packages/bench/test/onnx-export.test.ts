@@ -14,6 +14,8 @@ import {
 } from '@vitkit/core';
 import { loadSafetensors, saveSafetensors } from '@vitkit/core/node';
 import { describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import type { Prediction } from '../src/commands/predict.js';
 import { encodeOnnx } from '../src/onnx/encode.js';
 import { vitkit } from './cli-helpers.js';
 import { hasOnnxRuntime, loadOnnxRuntime } from '../src/onnx/runtime.js';
@@ -148,7 +150,7 @@ describe('exportOnnx errors', () => {
 });
 
 describe.skipIf(!hasOnnxRuntime())('vitkit export', () => {
-  it("writes a checkpoint as an ONNX file whose logits are the model's", async () => {
+  it("writes a checkpoint as an ONNX file whose logits are the model's; predict --runtime onnx agrees with TF.js", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'vitkit-export-'));
     const model = createModel('vit_tiny_patch16_224', { imgSize: 64, numClasses: 10 }).eval();
     try {
@@ -177,6 +179,18 @@ describe.skipIf(!hasOnnxRuntime())('vitkit export', () => {
       x.dispose();
       expect(maxAbs(logits!.data as Float32Array, mine)).toBeLessThan(1e-4);
       await session.release();
+      const image = join(dir, 'noise.png');
+      const pixels = Buffer.from(Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 37) % 251));
+      await sharp(pixels, { raw: { width: 64, height: 64, channels: 3 } })
+        .png()
+        .toFile(image);
+      const predictArgs = ['predict', '--model', 'vit_tiny_patch16_224', '--checkpoint', join(dir, 'w.safetensors'), '--num-classes', '10'];
+      const viaTfjs = await vitkit(...predictArgs, image, '--json');
+      const viaOnnx = await vitkit(...predictArgs, image, '--runtime', 'onnx', '--cache-dir', join(dir, 'cache'), '--json');
+      expect(viaOnnx.code, viaOnnx.stderr.join('\n')).toBe(0);
+      const [a, b] = [viaTfjs, viaOnnx].map((r) => (r.json() as Prediction[])[0]!.top);
+      expect(b!.map((t) => t.index)).toEqual(a!.map((t) => t.index));
+      for (const [i, t] of b!.entries()) expect(t.probability).toBeCloseTo(a![i]!.probability, 5);
       const bad = await vitkit('export', '--model', 'vit_micro_32', '--out', join(dir, 'micro.onnx'));
       expect(bad.code).toBe(1);
       expect(bad.stderr.join('\n')).toMatch(/vit_micro_32: patch_embed: ShiftedPatchEmbed has no ONNX lowering/);

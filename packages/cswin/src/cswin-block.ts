@@ -1,5 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type Cost, DropPath, dense, LayerNorm, Layer, Linear, Mlp, ModuleList, type OnnxScope, readFloats, sumCosts } from '@vitkit/core';
+import {
+  type Cost,
+  DropPath,
+  dense,
+  LayerNorm,
+  Layer,
+  Linear,
+  Mlp,
+  ModuleList,
+  type OnnxScope,
+  qkvWithScaledQuery,
+  sumCosts,
+} from '@vitkit/core';
 import { LePEAttention, type OnnxStripeInput, StripeSizeError, type StripeKind } from './lepe-attention.js';
 
 /** A token map in an exported graph: NHWC [B, h, w, C] and its grid. */
@@ -135,10 +147,7 @@ export class CSWinBlock extends Layer {
    */
   toOnnx(g: OnnxScope, { value: x, h, w }: OnnxTokenMap): OnnxTokenMap {
     const c = this.dim;
-    const weight = readFloats(this.qkv.weight);
-    const bias = this.qkv.bias ? readFloats(this.qkv.bias) : null;
-    for (let i = 0; i < c; i++) for (let j = 0; j < c; j++) weight[i * 3 * c + j]! *= this.scale;
-    if (bias) for (let j = 0; j < c; j++) bias[j]! *= this.scale;
+    const { weight, bias } = qkvWithScaledQuery(this.qkv.weight, this.qkv.bias, this.scale);
     const branches = this.attns.items;
     const qkv = g.at('qkv').matmulAdd(g.lower('norm1', this.norm1, x), '', weight, [c, 3 * c], bias);
     const parts = g.split(

@@ -6,6 +6,16 @@ import { InputError, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { loadImageForModel } from '../image-input.js';
 import { CHECKPOINT_OPTION, loadTrainedModel, MODEL_OPTION, modelEntry, NUM_CLASSES_OPTION, resolveWeights } from '../model-loading.js';
+import {
+  CACHE_DIR_OPTION,
+  cachedOnnxFile,
+  DEVICE_OPTION,
+  OnnxSession,
+  onnxCacheDir,
+  RUNTIME_OPTION,
+  resolveDevice,
+  resolveRuntime,
+} from '../onnx/session.js';
 
 export interface Prediction {
   image: string;
@@ -15,21 +25,27 @@ export interface Prediction {
 export const predict = defineCommand({
   name: 'predict',
   summary: 'top-5 classes of image files under saved weights',
-  usage: 'vitkit predict --model NAME --checkpoint FILE|DIR IMAGE... [--classes a,b,...] [--json]',
+  usage: 'vitkit predict --model NAME --checkpoint FILE|DIR IMAGE... [--classes a,b,...] [--runtime tfjs|onnx] [--json]',
   details:
     'Class names come from the training run beside the weights, else --classes, else indices. The weights may use\n' +
-    "vitkit names or the model family's reference names; a position embedding for another image size is resampled.",
+    "vitkit names or the model family's reference names; a position embedding for another image size is resampled.\n" +
+    '--runtime onnx (or VITKIT_RUNTIME=onnx) runs the model exported to ONNX (cached in --cache-dir) in ONNX Runtime.',
   options: [
     MODEL_OPTION,
     CHECKPOINT_OPTION,
     { name: 'classes', type: 'list', value: 'A,B', description: 'class names in label order' },
     NUM_CLASSES_OPTION,
     { name: 'top', type: 'number', value: 'K', description: 'classes to show', default: 5 },
+    RUNTIME_OPTION,
+    DEVICE_OPTION,
+    CACHE_DIR_OPTION,
   ],
   async run({ options, positionals }, io) {
     const name = options.model;
     if (positionals.length === 0) throw new UsageError('predict needs at least one IMAGE');
     const entry = modelEntry(name);
+    const runtime = resolveRuntime(options.runtime);
+    const device = resolveDevice(options.device, runtime);
     await initBackend({ quiet: true });
     const weights = resolveWeights(options.checkpoint);
     const given = options.classes;
@@ -42,20 +58,25 @@ export const predict = defineCommand({
     const k = Math.min(options.top, model.numClasses);
     model.eval();
     const predictions: Prediction[] = [];
+    let session: OnnxSession | null = null;
     try {
+      if (runtime === 'onnx')
+        session = await OnnxSession.open((await cachedOnnxFile(name, model, onnxCacheDir(options['cache-dir']))).file, device);
       for (const path of positionals) {
         const { x } = await loadImageForModel(path, entry.defaults, model.imgSize[0]);
+        const logits = session ? await onnxLogits(session, x, model.numClasses) : tf.tidy(() => model.forward(x));
         const { values, indices } = tf.tidy(() => {
-          const top = tf.topk(tf.softmax(model.forward(x)), k);
+          const top = tf.topk(tf.softmax(logits), k);
           return { values: top.values.dataSync(), indices: top.indices.dataSync() };
         });
-        x.dispose();
+        tf.dispose([x, logits]);
         predictions.push({
           image: path,
           top: Array.from(indices, (index, i) => ({ index, label: classes[index]!, probability: values[i]! })),
         });
       }
     } finally {
+      await session?.release();
       model.dispose();
     }
     const lines = predictions.flatMap((p) => [
@@ -65,3 +86,10 @@ export const predict = defineCommand({
     return { ok: true, lines, data: predictions };
   },
 });
+
+/** The logits [1, classes] of an NHWC image run through an ONNX session (whose input is NCHW). */
+async function onnxLogits(session: OnnxSession, x: tf.Tensor4D, numClasses: number): Promise<tf.Tensor> {
+  const [b, h, w, c] = x.shape;
+  const nchw = tf.tidy(() => tf.transpose(x, [0, 3, 1, 2]).dataSync() as Float32Array);
+  return tf.tensor2d(await session.run(nchw, [b, c, h, w]), [b, numClasses]);
+}

@@ -65,7 +65,8 @@ export function onnxCacheDir(option: string | undefined): string {
 export async function cachedOnnxFile(name: string, model: ImageClassifier, cacheDir: string): Promise<{ file: string; cached: boolean }> {
   const opset = 17;
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ name, imgSize: model.imgSize, numClasses: model.numClasses, opset, format: 1 }));
+  // `exporter` versions the graphs the lowerings write: raise it when one changes, so no stale file is reused.
+  hash.update(JSON.stringify({ name, imgSize: model.imgSize, numClasses: model.numClasses, opset, exporter: 1 }));
   const sd = model.stateDict();
   try {
     for (const key of Object.keys(sd).sort()) {

@@ -5,7 +5,7 @@ import { attentionCore, diagonalMask } from '../ops/attention-core.js';
 import { Dropout } from './dropout.js';
 import { Module } from '../module.js';
 import { Linear } from './linear.js';
-import { type OnnxScope, readFloats } from '../onnx/graph.js';
+import { type OnnxScope, qkvWithScaledQuery } from '../onnx/graph.js';
 
 export interface AttentionOptions {
   numHeads: number;
@@ -137,11 +137,7 @@ export class MultiHeadSelfAttention extends CapturesAttention {
     const c = this.dim;
     const h = this.numHeads;
     const d = c / h;
-    const weight = readFloats(this.qkv.weight);
-    const bias = this.qkv.bias ? readFloats(this.qkv.bias) : null;
-    const scale = d ** -0.5;
-    for (let i = 0; i < c; i++) for (let j = 0; j < c; j++) weight[i * 3 * c + j]! *= scale;
-    if (bias) for (let j = 0; j < c; j++) bias[j]! *= scale;
+    const { weight, bias } = qkvWithScaledQuery(this.qkv.weight, this.qkv.bias, d ** -0.5);
     const qkv = g.at('qkv').matmulAdd(x, '', weight, [c, 3 * c], bias);
     const heads = g.transpose(g.reshape(qkv, [0, 0, 3 * h, d]), [0, 2, 1, 3]);
     const [q, k, v] = g.split(heads, 1, [h, h, h]) as [string, string, string];

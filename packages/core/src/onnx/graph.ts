@@ -259,6 +259,25 @@ export class OnnxScope {
   }
 }
 
+/**
+ * A fused qkv projection's [in, 3 * dim] weight and [3 * dim] bias as float
+ * arrays, with the attention scale folded into q's `dim` columns, so the graph
+ * needs no Mul on the logits.
+ */
+export function qkvWithScaledQuery(
+  weight: tf.Tensor,
+  bias: tf.Tensor | null,
+  scale: number,
+): { weight: Float32Array; bias: Float32Array | null } {
+  const [rows, cols] = weight.shape as [number, number];
+  const dim = cols / 3;
+  const w = readFloats(weight);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < dim; j++) w[i * cols + j]! *= scale;
+  const b = bias ? readFloats(bias) : null;
+  if (b) for (let j = 0; j < dim; j++) b[j]! *= scale;
+  return { weight: w, bias: b };
+}
+
 /** A tensor's values as a float32 array of its own. */
 export function readFloats(t: tf.Tensor): Float32Array {
   if (t.dtype !== 'float32') throw new Error(`ONNX export: expected a float32 tensor, got ${t.dtype}`);
