@@ -6,16 +6,7 @@ import { InputError, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { loadImageForModel } from '../image-input.js';
 import { CHECKPOINT_OPTION, loadTrainedModel, MODEL_OPTION, modelEntry, NUM_CLASSES_OPTION, resolveWeights } from '../model-loading.js';
-import {
-  CACHE_DIR_OPTION,
-  cachedOnnxFile,
-  DEVICE_OPTION,
-  OnnxSession,
-  onnxCacheDir,
-  RUNTIME_OPTION,
-  resolveDevice,
-  resolveRuntime,
-} from '../onnx/session.js';
+import { ONNX_RUNTIME_OPTIONS, OnnxSession, resolveDevice, resolveRuntime } from '../onnx/session.js';
 
 export interface Prediction {
   image: string;
@@ -36,9 +27,7 @@ export const predict = defineCommand({
     { name: 'classes', type: 'list', value: 'A,B', description: 'class names in label order' },
     NUM_CLASSES_OPTION,
     { name: 'top', type: 'number', value: 'K', description: 'classes to show', default: 5 },
-    RUNTIME_OPTION,
-    DEVICE_OPTION,
-    CACHE_DIR_OPTION,
+    ...ONNX_RUNTIME_OPTIONS,
   ],
   async run({ options, positionals }, io) {
     const name = options.model;
@@ -60,8 +49,7 @@ export const predict = defineCommand({
     const predictions: Prediction[] = [];
     let session: OnnxSession | null = null;
     try {
-      if (runtime === 'onnx')
-        session = await OnnxSession.open((await cachedOnnxFile(name, model, onnxCacheDir(options['cache-dir']))).file, device);
+      if (runtime === 'onnx') session = await OnnxSession.forModel(name, model, { device, cacheDir: options['cache-dir'] });
       for (const path of positionals) {
         const { x } = await loadImageForModel(path, entry.defaults, model.imgSize[0]);
         const logits = session ? await onnxLogits(session, x, model.numClasses) : tf.tidy(() => model.forward(x));

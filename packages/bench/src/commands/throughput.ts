@@ -6,17 +6,7 @@ import { defineCommand } from '../command.js';
 import { textTable } from '../format.js';
 import { buildModel, modelEntry } from '../model-loading.js';
 import { replicaCount, startReplicas, WORKERS_OPTION } from '../replicas.js';
-import {
-  CACHE_DIR_OPTION,
-  cachedOnnxFile,
-  DEVICE_OPTION,
-  OnnxSession,
-  onnxCacheDir,
-  RUNTIME_OPTION,
-  resolveDevice,
-  resolveRuntime,
-  type Runtime,
-} from '../onnx/session.js';
+import { ONNX_RUNTIME_OPTIONS, OnnxSession, resolveDevice, resolveRuntime, type Runtime } from '../onnx/session.js';
 import { medianSeconds } from '../timing.js';
 
 const OPTIONS = [
@@ -30,9 +20,7 @@ const OPTIONS = [
   { name: 'runs', type: 'number', value: 'R', description: 'timed runs', default: 5 },
   { name: 'warmup', type: 'number', value: 'W', description: 'untimed runs first', default: 2 },
   WORKERS_OPTION,
-  RUNTIME_OPTION,
-  DEVICE_OPTION,
-  CACHE_DIR_OPTION,
+  ...ONNX_RUNTIME_OPTIONS,
 ] as const;
 
 export type ThroughputOptions = OptionsOf<typeof OPTIONS>;
@@ -132,8 +120,7 @@ async function measureOnnxThroughput(name: string, options: ThroughputOptions): 
   const model = buildModel(name, createOptions).eval();
   let session: OnnxSession | null = null;
   try {
-    const { file } = await cachedOnnxFile(name, model, onnxCacheDir(options['cache-dir']));
-    session = await OnnxSession.open(file, resolveDevice(options.device, 'onnx'));
+    session = await OnnxSession.forModel(name, model, { device: resolveDevice(options.device, 'onnx'), cacheDir: options['cache-dir'] });
     const batch = options['batch-size'];
     const [h, w] = model.imgSize;
     const shape: [number, number, number, number] = [batch, c, h, w];

@@ -14,26 +14,29 @@ import { loadOnnxRuntime, type OnnxRuntime, onnxRuntimePackageDir } from './runt
 export type Runtime = 'tfjs' | 'onnx';
 export type OnnxDevice = 'cpu' | 'cuda';
 
-export const RUNTIME_OPTION = {
+const RUNTIME_OPTION = {
   name: 'runtime',
   type: 'string',
   value: 'tfjs|onnx',
   description: 'inference runtime: TensorFlow.js (default) or ONNX Runtime (default: $VITKIT_RUNTIME)',
 } as const satisfies OptionSpec;
 
-export const DEVICE_OPTION = {
+const DEVICE_OPTION = {
   name: 'device',
   type: 'string',
   value: 'cpu|cuda',
   description: "ONNX Runtime's execution provider (cuda needs onnxruntime-node's CUDA build)",
 } as const satisfies OptionSpec;
 
-export const CACHE_DIR_OPTION = {
+const CACHE_DIR_OPTION = {
   name: 'cache-dir',
   type: 'string',
   value: 'DIR',
   description: 'where --runtime onnx keeps exported models (default ~/.cache/vitkit/onnx)',
 } as const satisfies OptionSpec;
+
+/** The options of a command that can run inference on ONNX Runtime. */
+export const ONNX_RUNTIME_OPTIONS = [RUNTIME_OPTION, DEVICE_OPTION, CACHE_DIR_OPTION] as const;
 
 /** --runtime, else $VITKIT_RUNTIME, else tfjs. */
 export function resolveRuntime(option: string | undefined): Runtime {
@@ -53,7 +56,7 @@ export function resolveDevice(option: string | undefined, runtime: Runtime): Onn
 }
 
 /** The cache folder: --cache-dir, else $XDG_CACHE_HOME/vitkit/onnx, else ~/.cache/vitkit/onnx. */
-export function onnxCacheDir(option: string | undefined): string {
+function onnxCacheDir(option: string | undefined): string {
   return option ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'vitkit', 'onnx');
 }
 
@@ -106,6 +109,12 @@ export class OnnxSession {
       graphOptimizationLevel: 'all',
     });
     return new OnnxSession(ort, session, `onnxruntime-node ${ort.env.versions.common} ${device}, ${threads} threads`);
+  }
+
+  /** A registered model's session: its cached export (exported now if missing) on `device`. */
+  static async forModel(name: string, model: ImageClassifier, options: { device: OnnxDevice; cacheDir?: string }): Promise<OnnxSession> {
+    const { file } = await cachedOnnxFile(name, model, onnxCacheDir(options.cacheDir));
+    return OnnxSession.open(file, options.device);
   }
 
   /** images: NCHW [B, C, H, W] -> logits [B, classes] (row-major). */
