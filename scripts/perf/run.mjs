@@ -4,9 +4,9 @@
 // before each case, so the ratios compare runs minutes apart, not machines
 // or days apart. The ONNX cases time `vitkit throughput --runtime onnx`
 // against ONNX Runtime running PyTorch's own export of the same ViT
-// (../shared/peers/ort_vit_speed.mjs on export_onnx_peer.py's files), the two
-// interleaved twice and the best of each kept, so load on a shared machine
-// hits both alike. Prints one table; --json writes the rows as one JSON line.
+// (../shared/peers/ort_vit_speed.mjs on export_onnx_peer.py's files) and
+// vitkit's WebAssembly path, the three interleaved twice and the best of each
+// kept, so load on a shared machine hits them alike. Prints one table; --json writes the rows as one JSON line.
 //
 //   node scripts/perf/run.mjs [--runs N] [--case SUBSTRING] [--json] [--out FILE]
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -37,46 +37,58 @@ const only = value('--case', null);
 const CASES = [
   {
     name: 'vit_small_patch16_224 infer b8',
-    argv: ['--model', 'vit_small_patch16_224', '--batch', '8'],
+    argv: ['--model', 'vit_small_patch16_224', '--batch-size', '8'],
     peer: 'vit_small_patch16_224_infer',
     target: 4,
     stretch: 2.5,
   },
   {
     name: 'vit_tiny_patch16_224 infer b8',
-    argv: ['--model', 'vit_tiny_patch16_224', '--batch', '8'],
+    argv: ['--model', 'vit_tiny_patch16_224', '--batch-size', '8'],
     peer: 'vit_tiny_patch16_224_infer',
     target: 4,
     stretch: 2.5,
   },
   {
     name: 'ViT-Ti 32px/4 train b64',
-    argv: ['--model', 'vit_tiny_patch16_224', '--img-size', '32', '--patch-size', '4', '--num-classes', '10', '--train', '--batch', '64'],
+    argv: [
+      '--model',
+      'vit_tiny_patch16_224',
+      '--img-size',
+      '32',
+      '--patch-size',
+      '4',
+      '--num-classes',
+      '10',
+      '--train',
+      '--batch-size',
+      '64',
+    ],
     peer: 'vit_small32_train',
     target: 4,
     stretch: 2.5,
   },
   {
     name: 'vit_small_patch16_224 onnx b8',
-    argv: ['--model', 'vit_small_patch16_224', '--batch', '8', '--runtime', 'onnx'],
+    argv: ['--model', 'vit_small_patch16_224', '--batch-size', '8', '--runtime', 'onnx'],
     ortPeer: 'vit_small_patch16_224',
     target: 1.15,
   },
   {
     name: 'vit_tiny_patch16_224 onnx b8',
-    argv: ['--model', 'vit_tiny_patch16_224', '--batch', '8', '--runtime', 'onnx'],
+    argv: ['--model', 'vit_tiny_patch16_224', '--batch-size', '8', '--runtime', 'onnx'],
     ortPeer: 'vit_tiny_patch16_224',
     target: 1.15,
   },
   {
     name: 'cswin_tiny_224 infer b8',
-    argv: ['--model', 'cswin_tiny_224', '--batch', '8'],
+    argv: ['--model', 'cswin_tiny_224', '--batch-size', '8'],
     macsVs: 'vit_small_patch16_224 infer b8',
     target: 1.5,
   },
   {
     name: 'crossvit_tiny_240 infer b8',
-    argv: ['--model', 'crossvit_tiny_240', '--batch', '8'],
+    argv: ['--model', 'crossvit_tiny_240', '--batch-size', '8'],
     macsVs: 'vit_small_patch16_224 infer b8',
     target: 1.5,
   },
@@ -139,11 +151,14 @@ for (const c of CASES.filter((k) => !only || k.name.includes(only))) {
   if (peerFile?.why) console.error(`perf: ${c.name}: no ONNX Runtime peer: ${peerFile.why}`);
   let mine;
   let ort = null;
+  let wasm = null;
   if (peerFile?.file) {
     const best = (a, b) => (a && a.images_per_s >= b.images_per_s ? a : b);
+    const onWasm = { argv: c.argv.filter((a, i) => a !== '--runtime' && c.argv[i - 1] !== '--runtime') };
     for (let round = 0; round < 2; round++) {
       ort = best(ort, ortPeer(peerFile.file));
       mine = best(mine, vitkit(c));
+      wasm = best(wasm, vitkit(onWasm));
     }
   } else {
     mine = vitkit(c);
@@ -163,6 +178,7 @@ for (const c of CASES.filter((k) => !only || k.name.includes(only))) {
     runtime: mine.runtime,
     torch_images_per_s: torch?.images_per_s ?? null,
     ort_peer_images_per_s: ort?.images_per_s ?? null,
+    wasm_images_per_s: wasm?.images_per_s ?? null,
     ratio: null,
     target: c.target,
     stretch: c.stretch ?? null,
@@ -179,7 +195,7 @@ for (const c of CASES.filter((k) => !only || k.name.includes(only))) {
 const fmt = (x, d = 2) => (x === null || x === undefined ? '-' : Number(x).toFixed(d));
 const verdict = (r) => (r.ratio === null ? '-' : r.stretch && r.ratio <= r.stretch ? 'stretch' : r.ratio <= r.target ? 'met' : 'missed');
 const table = [
-  ['case', 'vitkit img/s', 'GMAC/s', 'replicas', 'heap MiB', 'PyTorch img/s', 'ORT peer img/s', 'ratio', 'target', 'verdict'],
+  ['case', 'vitkit img/s', 'GMAC/s', 'replicas', 'heap MiB', 'PyTorch img/s', 'ORT peer img/s', 'WASM img/s', 'ratio', 'target', 'verdict'],
   ...rows.map((r) => [
     r.case,
     fmt(r.images_per_s),
@@ -188,6 +204,7 @@ const table = [
     fmt(r.heap_mib, 0),
     fmt(r.torch_images_per_s),
     fmt(r.ort_peer_images_per_s),
+    fmt(r.wasm_images_per_s),
     fmt(r.ratio),
     `<= ${r.target}`,
     verdict(r),
@@ -200,7 +217,8 @@ for (const [i, row] of table.entries()) {
 }
 console.log(
   'ratio: vitkit time / PyTorch time for the same images (PyTorch img/s over vitkit img/s); for the onnx cases, ' +
-    "ONNX Runtime on PyTorch's export over ONNX Runtime on vitkit's (best of two interleaved rounds each); for CSWin " +
+    "ONNX Runtime on PyTorch's export over ONNX Runtime on vitkit's (best of two interleaved rounds each, vitkit's " +
+    'WebAssembly figure from the same rounds); for CSWin ' +
     "and CrossViT, vit_small's GMAC/s over theirs. Heap: the largest WebAssembly heap of any replica (its peak).",
 );
 if (out) {
