@@ -135,7 +135,8 @@ function assertCudaBuild(): void {
   if (!found) {
     throw new InputError(
       `--device cuda: onnxruntime-node's CUDA build is not installed (no libonnxruntime_providers_cuda.so under ${bin}); ` +
-        'its install script fetches it from outside the npm registry (npm rebuild onnxruntime-node with network access)',
+        'its install script, denied in package.json, fetches it from outside the npm registry: approve it ' +
+        '(npm install-scripts approve onnxruntime-node) and reinstall where that network is reachable',
     );
   }
 }
