@@ -150,6 +150,7 @@ export class CSWinBlock extends Layer {
     const { weight, bias } = qkvWithScaledQuery(this.qkv.weight, this.qkv.bias, this.scale);
     const branches = this.attns.items;
     const qkv = g.at('qkv').matmulAdd(g.lower('norm1', this.norm1, x), '', weight, [c, 3 * c], bias);
+    // qkv's columns are q, k and v, each the branches' parts in order: [q0, q1, k0, k1, v0, v1].
     const parts = g.split(
       qkv,
       -1,
