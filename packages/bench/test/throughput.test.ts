@@ -1,7 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { createModel } from '@vitkit/core';
+import type { VisionTransformer } from '@vitkit/vit';
 import { afterAll, describe, expect, it } from 'vitest';
+import { hasOnnxRuntime } from '../src/onnx/runtime.js';
+import { cachedOnnxFile } from '../src/onnx/session.js';
 import type { ThroughputCase } from '../src/commands/throughput.js';
 import { vitkit } from './cli-helpers.js';
 
@@ -93,5 +99,48 @@ describe('vitkit throughput', () => {
     const unknown = await vitkit('throughput', '--model', 'vit_nonexistent');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr.join('\n')).toContain("unknown model 'vit_nonexistent'");
+  });
+});
+
+describe.skipIf(!hasOnnxRuntime())('vitkit throughput --runtime onnx', () => {
+  it('exports the model once into the cache and times it in ONNX Runtime', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vitkit-onnx-cache-'));
+    try {
+      const args = ['--model', 'vit_tiny_patch16_224', '--img-size', '64', '--batch-size', '2', '--runs', '2', '--warmup', '1'];
+      const r = await vitkit('throughput', ...args, '--runtime', 'onnx', '--cache-dir', dir, '--json');
+      expect(r.code, r.stderr.join('\n')).toBe(0);
+      const c = r.json() as ThroughputCase;
+      expect(c).toMatchObject({ model: 'vit_tiny_patch16_224', mode: 'infer', batch: 2, img_size: 64, runtime: 'onnx', replicas: 1 });
+      expect(c.backend).toMatch(/^onnxruntime-node 1\.30\.0 cpu, \d+ threads$/);
+      expect(c.images_per_s).toBeGreaterThan(0);
+      expect(await readdir(dir)).toHaveLength(1);
+      process.env['VITKIT_RUNTIME'] = 'onnx';
+      try {
+        const again = await vitkit('throughput', ...args, '--cache-dir', dir, '--json');
+        expect((again.json() as ThroughputCase).runtime).toBe('onnx');
+      } finally {
+        delete process.env['VITKIT_RUNTIME'];
+      }
+      const model = createModel('vit_tiny_patch16_224', { imgSize: 32, depth: 1 }).eval() as VisionTransformer;
+      try {
+        const first = await cachedOnnxFile('vit_tiny_patch16_224', model, dir);
+        expect(first.cached).toBe(false);
+        expect(await cachedOnnxFile('vit_tiny_patch16_224', model, dir)).toEqual({ file: first.file, cached: true });
+        model.blocks.items[0]!.norm1.bias.assign(tf.onesLike(model.blocks.items[0]!.norm1.bias));
+        expect((await cachedOnnxFile('vit_tiny_patch16_224', model, dir)).cached).toBe(false);
+      } finally {
+        model.dispose();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses training and an unknown runtime', async () => {
+    const train = await vitkit('throughput', '--model', 'vit_micro_32', '--train', '--runtime', 'onnx');
+    expect(train.code).toBe(2);
+    expect(train.stderr.join('\n')).toMatch(/training runs on TensorFlow\.js/);
+    const bad = await vitkit('throughput', '--model', 'vit_micro_32', '--runtime', 'torch');
+    expect(bad.stderr.join('\n')).toMatch(/--runtime must be tfjs or onnx \(got 'torch'\)/);
   });
 });

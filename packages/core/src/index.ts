@@ -80,3 +80,5 @@ export * from './data/rand-augment.js';
 export * from './data/resize.js';
 export * from './data/seed.js';
 export * from './data/transform.js';
+export * from './onnx/export.js';
+export * from './onnx/graph.js';

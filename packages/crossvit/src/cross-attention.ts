@@ -7,6 +7,8 @@ import {
   Layer,
   LayerNorm,
   Linear,
+  type OnnxScope,
+  readFloats,
   scaledDotProductAttention,
   sumCosts,
 } from '@vitkit/core';
@@ -75,6 +77,19 @@ export class CrossAttention extends CapturesAttention {
     return this.projDrop.forward(this.proj.forward(tf.reshape(out, [b, 1, c])));
   }
 
+  /** x: [B, N, C] -> [B, 1, C]; the scale is folded into wq. */
+  toOnnx(g: OnnxScope, x: string): string {
+    const c = this.dim;
+    const h = this.numHeads;
+    const d = c / h;
+    const scaled = (t: tf.Tensor) => readFloats(t).map((v) => v * this.scale);
+    const q = g.at('wq').matmulAdd(g.slice(x, 1, 0, 1), '', scaled(this.wq.weight), [c, c], this.wq.bias ? scaled(this.wq.bias) : null);
+    const kT = g.transpose(g.reshape(g.lower('wk', this.wk, x), [0, 0, h, d]), [0, 2, 3, 1]);
+    const v = g.transpose(g.reshape(g.lower('wv', this.wv, x), [0, 0, h, d]), [0, 2, 1, 3]);
+    const out = g.attention(g.reshape(q, [0, h, 1, d]), kT, v);
+    return g.lower('proj', this.proj, g.reshape(out, [0, 1, c]));
+  }
+
   /** One query over `tokens` keys and values: wk and wv see every token, wq and proj only the query. */
   static cost(dim: number, tokens: number, qkvBias: boolean): Cost {
     return sumCosts(
@@ -116,6 +131,11 @@ export class CrossAttentionBlock extends Layer {
   forward(x: tf.Tensor): tf.Tensor {
     const [b, , c] = x.shape as [number, number, number];
     return tf.add(tf.slice(x, [0, 0, 0], [b, 1, c]), this.dropPath.forward(this.attn.forward(this.norm1.forward(x))));
+  }
+
+  /** x: [B, N, C] -> [B, 1, C]. */
+  toOnnx(g: OnnxScope, x: string): string {
+    return g.op('Add', [g.slice(x, 1, 0, 1), g.lower('attn', this.attn, g.lower('norm1', this.norm1, x))]);
   }
 
   static cost(dim: number, tokens: number, qkvBias: boolean): Cost {

@@ -22,6 +22,8 @@ import {
   mimeticInit,
   Linear,
   ModuleList,
+  onnxAttr,
+  type OnnxScope,
   PatchEmbed,
   poolTokens,
   prependToken,
@@ -357,6 +359,35 @@ export class CrossViT extends ImageClassifier implements AttentionExplainer {
     return { logits, groups };
   }
 
+  get inChannels(): number {
+    return this.config.inChannels;
+  }
+
+  /**
+   * pixel_values [B, C, H, W] -> logits: each branch's image (ONNX Resize,
+   * cubic a = -0.75 with half-pixel centres, as PyTorch's bicubic), tokens and
+   * encoders as forward, then each class token's norm and head, averaged.
+   */
+  toOnnx(g: OnnxScope, x: string): string {
+    const c = this.config;
+    const [h, w] = this.imgSize;
+    let xs = this.patchEmbed.items.map((embed, i) => {
+      const s = c.imgSize[i]!;
+      const image = h === s && w === s ? x : resizeBicubic(g.at(`patch_embed.${i}`), x, s);
+      const tokens = g.at('patch_embed').lower(String(i), embed, image);
+      const cls = g.expandToBatch(g.at('cls_token').parameter(String(i), this.clsToken.items[i]!), tokens, [1, c.embedDim[i]!]);
+      return g.op('Add', [g.concat([cls, tokens], 1), g.at('pos_embed').parameter(String(i), this.posEmbed.items[i]!)]);
+    });
+    this.blocks.items.forEach((block, k) => {
+      xs = g.at('blocks').lower<string[], string[]>(String(k), block, xs);
+    });
+    // The final norm is per token: only the class tokens need it.
+    const tokens = xs.map((t, i) => g.at('norm').lower(String(i), this.norm.items[i]!, g.gather(t, 1, 0)));
+    if (this.numClasses === 0) return g.concat(tokens, -1);
+    const logits = tokens.map((t, i) => g.at('head').lower(String(i), this.headList.items[i]!, t));
+    return logits.length === 1 ? logits[0]! : g.op('Mul', [g.op('Sum', logits), g.scalar(1 / logits.length)]);
+  }
+
   complexity(): Cost {
     return CrossViT.cost({ ...this.config, numClasses: this.numClasses });
   }
@@ -380,4 +411,15 @@ export class CrossViT extends ImageClassifier implements AttentionExplainer {
     );
     return sumCosts(...perBranch, ...stages);
   }
+}
+
+/** x [B, C, H, W] -> [B, C, size, size], as resize2d's bicubic (PyTorch's: a = -0.75, align_corners=False, clamped borders). */
+function resizeBicubic(g: OnnxScope, x: string, size: number): string {
+  const sizes = g.concat([g.op('Shape', [x], { start: onnxAttr.int(0), end: onnxAttr.int(2) }), g.int64s([size, size])], 0);
+  return g.op('Resize', [x, '', '', sizes], {
+    mode: onnxAttr.string('cubic'),
+    cubic_coeff_a: onnxAttr.float(-0.75),
+    coordinate_transformation_mode: onnxAttr.string('half_pixel'),
+    exclude_outside: onnxAttr.int(0),
+  });
 }

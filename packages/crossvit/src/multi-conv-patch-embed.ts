@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Conv2d, type Cost, Layer, ReLU, Sequential, sumCosts, type TokenEmbedder } from '@vitkit/core';
+import { Conv2d, type Cost, Layer, type OnnxScope, onnxMapToTokens, ReLU, Sequential, sumCosts, type TokenEmbedder } from '@vitkit/core';
 
 /** The three convolutions of one dagger stem: [kernel, stride, padding]. */
 type ConvSpec = [number, number, number];
@@ -69,6 +69,11 @@ export class MultiConvPatchEmbed extends Layer implements TokenEmbedder {
   /** x: [B, H, W, Cin] NHWC -> [B, N, C], tokens in row-major grid order (PyTorch's flatten(2)). */
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => tf.reshape(this.proj.forward(x), [x.shape[0]!, -1, this.embedDim]));
+  }
+
+  /** x: the NCHW image -> [B, N, C]. */
+  toOnnx(g: OnnxScope, x: string): string {
+    return onnxMapToTokens(g, g.lower('proj', this.proj, x), this.embedDim);
   }
 
   embedCost(h: number, w: number): Cost {

@@ -1,5 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type Cost, GELU, type Layer, LayerNorm, Linear, Module, ModuleList, Sequential, sumCosts, TransformerBlock } from '@vitkit/core';
+import {
+  type Cost,
+  GELU,
+  type Layer,
+  LayerNorm,
+  Linear,
+  Module,
+  ModuleList,
+  type OnnxScope,
+  Sequential,
+  sumCosts,
+  TransformerBlock,
+} from '@vitkit/core';
 import { type CrossAttention, CrossAttentionBlock } from './cross-attention.js';
 
 export interface MultiScaleBlockOptions {
@@ -108,6 +120,19 @@ export class MultiScaleBlock extends Module {
       const query = this.projs.items[i]!.forward(cls(own));
       const fused = this.fusion.items[i]!.forward(tf.concat([query, patches(other)], 1));
       return tf.concat([this.revertProjs.items[i]!.forward(fused), patches(own)], 1);
+    });
+  }
+
+  /** As forward, on each branch's tokens [B, 1 + N_i, C_i]. */
+  toOnnx(g: OnnxScope, xs: string[]): string[] {
+    const n = this.numBranches;
+    const outs = xs.map((x, i) => g.at('blocks').lower(String(i), this.blocks.items[i]!, x));
+    const cls = (x: string) => g.slice(x, 1, 0, 1);
+    const patches = (x: string) => g.slice(x, 1, 1, Number.MAX_SAFE_INTEGER);
+    return outs.map((own, i) => {
+      const query = g.at('projs').lower(String(i), this.projs.items[i]!, cls(own));
+      const fused = g.at('fusion').lower(String(i), this.fusion.items[i]!, g.concat([query, patches(outs[(i + 1) % n]!)], 1));
+      return g.concat([g.at('revert_projs').lower(String(i), this.revertProjs.items[i]!, fused), patches(own)], 1);
     });
   }
 

@@ -1,6 +1,25 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type Cost, DropPath, dense, LayerNorm, Layer, Linear, Mlp, ModuleList, sumCosts } from '@vitkit/core';
-import { LePEAttention, StripeSizeError, type StripeKind } from './lepe-attention.js';
+import {
+  type Cost,
+  DropPath,
+  dense,
+  LayerNorm,
+  Layer,
+  Linear,
+  Mlp,
+  ModuleList,
+  type OnnxScope,
+  qkvWithScaledQuery,
+  sumCosts,
+} from '@vitkit/core';
+import { LePEAttention, type OnnxStripeInput, StripeSizeError, type StripeKind } from './lepe-attention.js';
+
+/** A token map in an exported graph: NHWC [B, h, w, C] and its grid. */
+export interface OnnxTokenMap {
+  value: string;
+  h: number;
+  w: number;
+}
 
 export interface CSWinBlockOptions {
   numHeads: number;
@@ -119,6 +138,31 @@ export class CSWinBlock extends Layer {
     }
     const y = tf.add(x, this.dropPath.forward(tf.add(attended!, this.proj.bias!)));
     return tf.add(y, this.dropPath.forward(this.mlp.forward(this.norm2.forward(y))));
+  }
+
+  /**
+   * As forward, with one fused qkv MatMul (the scale folded into q's columns)
+   * split into each branch's q, k and v, and one proj MatMul over the branches'
+   * concatenated outputs.
+   */
+  toOnnx(g: OnnxScope, { value: x, h, w }: OnnxTokenMap): OnnxTokenMap {
+    const c = this.dim;
+    const { weight, bias } = qkvWithScaledQuery(this.qkv.weight, this.qkv.bias, this.scale);
+    const branches = this.attns.items;
+    const qkv = g.at('qkv').matmulAdd(g.lower('norm1', this.norm1, x), '', weight, [c, 3 * c], bias);
+    // qkv's columns are q, k and v, each the branches' parts in order: [q0, q1, k0, k1, v0, v1].
+    const parts = g.split(
+      qkv,
+      -1,
+      [0, 1, 2].flatMap(() => branches.map((b) => b.dim)),
+    );
+    const outs = branches.map((branch, i) => {
+      const [q, k, v] = [0, 1, 2].map((p) => parts[p * branches.length + i]!) as [string, string, string];
+      return g.at('attns').lower<OnnxStripeInput>(String(i), branch, { q, k, v, h, w });
+    });
+    const attended = g.lower('proj', this.proj, outs.length === 1 ? outs[0]! : g.concat(outs, -1));
+    const y = g.op('Add', [x, attended]);
+    return { value: g.op('Add', [y, g.lower('mlp', this.mlp, g.lower('norm2', this.norm2, y))]), h, w };
   }
 
   /** Parameters and MACs on an h x w grid. */

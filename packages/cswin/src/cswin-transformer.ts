@@ -18,6 +18,7 @@ import {
   keepOutputs,
   type Layer,
   LayerNorm,
+  type OnnxScope,
   Linear,
   ModuleList,
   repeatCost,
@@ -25,7 +26,7 @@ import {
   sumCosts,
   takeIndices,
 } from '@vitkit/core';
-import { CSWIN_EPS, CSWinBlock } from './cswin-block.js';
+import { CSWIN_EPS, CSWinBlock, type OnnxTokenMap } from './cswin-block.js';
 import { MergeBlock } from './merge-block.js';
 
 /** A complete CSWin configuration (every field of the reference constructor that matters). */
@@ -292,6 +293,25 @@ export class CSWinTransformer extends ImageClassifier {
     const intermediates: Record<string, tf.Tensor> = {};
     for (const [name, t] of outputs) intermediates[name] = t.rank === 4 ? tf.reshape(t, [t.shape[0]!, -1, t.shape[3]!]) : t;
     return { logits, intermediates };
+  }
+
+  get inChannels(): number {
+    return this.config.inChannels;
+  }
+
+  /** pixel_values [B, C, H, W] -> logits; the stem's Conv runs on NCHW, the stages on NHWC maps as forward. */
+  toOnnx(g: OnnxScope, x: string): string {
+    const [conv, , norm] = this.stage1ConvEmbed.layers as [Conv2d, Layer, LayerNorm];
+    const stem = g.at('stage1_conv_embed');
+    const [h, w] = conv.outputSize(...this.imgSize);
+    let map: OnnxTokenMap = { value: stem.lower('2', norm, g.transpose(stem.lower('0', conv, x), [0, 2, 3, 1])), h, w };
+    this.blocks.forEach((stage, i) => {
+      if (i > 0) map = g.lower<OnnxTokenMap, OnnxTokenMap>(`merge${i}`, this.merges[i - 1]!, map);
+      stage.items.forEach((block, j) => {
+        map = g.at(`stage${i + 1}`).lower<OnnxTokenMap, OnnxTokenMap>(String(j), block, map);
+      });
+    });
+    return g.lower('head', this.headLayer, g.reduceMean(g.lower('norm', this.norm, map.value), [1, 2]));
   }
 
   complexity(): Cost {

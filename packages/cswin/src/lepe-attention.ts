@@ -1,6 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Conv2d, type Cost, Dropout, Module, scaledDotProductAttention } from '@vitkit/core';
-import { mergeHeads, splitHeads, windowMerge, windowPartition } from './stripe-windows.js';
+import { Conv2d, type Cost, Dropout, Module, type OnnxScope, scaledDotProductAttention } from '@vitkit/core';
+import { mergeHeads, onnxWindows, splitHeads, windowMerge, windowPartition } from './stripe-windows.js';
+
+/** A branch's inputs in an exported graph: q (scaled), k, v as NHWC maps [B, h, w, dim]. */
+export interface OnnxStripeInput {
+  q: string;
+  k: string;
+  v: string;
+  h: number;
+  w: number;
+}
 
 /**
  * Which windows a branch attends within, as the reference's `idx`:
@@ -75,6 +84,23 @@ export class LePEAttention extends Module {
     const { out } = scaledDotProductAttention(qh, kh, vh, { dropout: this.attnDrop, scale: 1 });
     const attended = mergeHeads(out, heads, hSp, wSp);
     return windowMerge(tf.add(attended, lepe), b, h, w);
+  }
+
+  /** As forward: attention within the windows plus LePE, a grouped Conv on each V window (NCHW). */
+  toOnnx(g: OnnxScope, { q, k, v, h, w }: OnnxStripeInput): string {
+    const [hSp, wSp] = stripeShape(this.kind, this.split, h, w);
+    const c = this.dim;
+    const heads = this.numHeads;
+    const hd = c / heads;
+    const n = hSp * wSp;
+    const map: [number, number, number] = [h, w, c];
+    const vWindows = onnxWindows.partition(g, v, map, hSp, wSp);
+    const lepe = g.transpose(g.lower('get_v', this.getV, g.transpose(vWindows, [0, 3, 1, 2])), [0, 2, 3, 1]);
+    const qh = onnxWindows.splitHeads(g, onnxWindows.partition(g, q, map, hSp, wSp), n, heads, hd);
+    const kT = onnxWindows.splitHeads(g, onnxWindows.partition(g, k, map, hSp, wSp), n, heads, hd, true);
+    const vh = onnxWindows.splitHeads(g, vWindows, n, heads, hd);
+    const attended = onnxWindows.mergeHeads(g, g.attention(qh, kT, vh), heads, n, hd, hSp, wSp);
+    return onnxWindows.merge(g, g.op('Add', [attended, lepe]), map, hSp, wSp);
   }
 
   /** Parameters and MACs (attention matmuls and LePE) on an h x w grid. */

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { Conv2d, type Cost, LayerNorm, Layer, sumCosts } from '@vitkit/core';
-import { CSWIN_EPS } from './cswin-block.js';
+import { Conv2d, type Cost, LayerNorm, Layer, type OnnxScope, sumCosts } from '@vitkit/core';
+import { CSWIN_EPS, type OnnxTokenMap } from './cswin-block.js';
 
 /**
  * Between stages (the reference's Merge_Block): a 3x3 stride-2 convolution
@@ -22,6 +22,13 @@ export class MergeBlock extends Layer {
   /** x: [B, H, W, dim] -> [B, ceil(H/2), ceil(W/2), dimOut]. */
   forward(x: tf.Tensor): tf.Tensor {
     return this.norm.forward(this.conv.forward(x));
+  }
+
+  /** The NHWC map through Conv (on NCHW) and LayerNorm. */
+  toOnnx(g: OnnxScope, { value, h, w }: OnnxTokenMap): OnnxTokenMap {
+    const conv = g.transpose(g.lower('conv', this.conv, g.transpose(value, [0, 3, 1, 2])), [0, 2, 3, 1]);
+    const [outH, outW] = this.conv.outputSize(h, w);
+    return { value: g.lower('norm', this.norm, conv), h: outH, w: outW };
   }
 
   /** Cost on an h x w grid, with the output grid. */

@@ -6,6 +6,7 @@
 // times longer (measured, tfjs 4.22). Windows are stacked in the batch
 // dimension, so attention and LePE run once over all of them.
 import * as tf from '@tensorflow/tfjs-core';
+import type { OnnxScope } from '@vitkit/core';
 
 /**
  * [B, H, W, C] -> [B * H/hSp * W/wSp, hSp, wSp, C], windows in row-major
@@ -54,3 +55,32 @@ export function mergeHeads(x: tf.Tensor, heads: number, hSp: number, wSp: number
   const tokens = heads === 1 ? perHead : tf.transpose(perHead, [0, 2, 1, 3]);
   return tf.reshape(tokens, [bw, hSp, wSp, heads * hd]);
 }
+
+/**
+ * The same partitions in an exported graph, batch-agnostic (-1 takes up the
+ * batch): windowPartition, windowMerge, and splitHeads for q and v or, for k,
+ * straight to [Bw * heads, headDim, n] (k transposed for q k^T).
+ */
+export const onnxWindows = {
+  partition(g: OnnxScope, x: string, [, w, c]: [number, number, number], hSp: number, wSp: number): string {
+    const nW = w / wSp;
+    const grid = g.reshape(x, [-1, hSp, nW, wSp * c]);
+    const windows = hSp === 1 || nW === 1 ? grid : g.transpose(grid, [0, 2, 1, 3]);
+    return g.reshape(windows, [-1, hSp, wSp, c]);
+  },
+  merge(g: OnnxScope, windows: string, [h, w, c]: [number, number, number], hSp: number, wSp: number): string {
+    const nW = w / wSp;
+    const grid = g.reshape(windows, [-1, nW, hSp, wSp * c]);
+    const rows = hSp === 1 || nW === 1 ? grid : g.transpose(grid, [0, 2, 1, 3]);
+    return g.reshape(rows, [-1, h, w, c]);
+  },
+  splitHeads(g: OnnxScope, windows: string, n: number, heads: number, hd: number, transposed = false): string {
+    const tokens = g.reshape(windows, [-1, n, heads, hd]);
+    if (transposed) return g.reshape(g.transpose(tokens, [0, 2, 3, 1]), [-1, hd, n]);
+    return g.reshape(heads === 1 ? tokens : g.transpose(tokens, [0, 2, 1, 3]), [-1, n, hd]);
+  },
+  mergeHeads(g: OnnxScope, x: string, heads: number, n: number, hd: number, hSp: number, wSp: number): string {
+    const perHead = g.reshape(x, [-1, heads, n, hd]);
+    return g.reshape(heads === 1 ? perHead : g.transpose(perHead, [0, 2, 1, 3]), [-1, hSp, wSp, heads * hd]);
+  },
+};

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm2d, Conv2d, type Cost, Layer, sumCosts, type TokenEmbedder } from '@vitkit/core';
+import { BatchNorm2d, Conv2d, type Cost, Layer, type OnnxScope, onnxMapToTokens, sumCosts, type TokenEmbedder } from '@vitkit/core';
 
 /**
  * A convolutional stem as pycls describes one (c_stem_kernels, c_stem_strides,
@@ -78,6 +78,15 @@ export class ConvStem extends Layer implements TokenEmbedder {
   forward(x: tf.Tensor): tf.Tensor {
     const grid = this.forwardGrid(x);
     return tf.reshape(grid, [grid.shape[0]!, -1, this.embedDim]);
+  }
+
+  /** x: the NCHW image -> tokens; Conv, BatchNormalization, Relu per layer (ONNX Runtime folds each BatchNorm into its Conv). */
+  toOnnx(g: OnnxScope, x: string): string {
+    let y = x;
+    this.convs.forEach((conv, i) => {
+      y = g.op('Relu', [g.lower(`cstem${i}_bn`, this.norms[i]!, g.lower(`cstem${i}_conv`, conv, y))]);
+    });
+    return onnxMapToTokens(g, g.lower('cstem_last_conv', this.lastConv, y), this.embedDim);
   }
 
   embedCost(h: number, w: number): Cost {

@@ -17,6 +17,7 @@ import {
   initRng,
   mimeticInit,
   type Layer,
+  type OnnxScope,
   LayerNorm,
   Linear,
   ModuleList,
@@ -357,6 +358,38 @@ export class VisionTransformer extends ImageClassifier implements BlockTransform
   /** Per-head class-token maps of one block, or the rollout through all of them (`vitkit attention`). */
   explainAttention(x: tf.Tensor4D, options: AttentionMapOptions): { logits: tf.Tensor; groups: AttentionMapGroup[] } {
     return explainBlockAttention(this, x, options);
+  }
+
+  get inChannels(): number {
+    return this.config.inChannels;
+  }
+
+  /**
+   * pixel_values [B, C, H, W] -> logits. With the class token pooled, the final
+   * norm runs on that token alone (it is per token, so the result is the same).
+   */
+  toOnnx(g: OnnxScope, x: string): string {
+    const c = this.embedDim;
+    const tokens = g.lower('patch_embed', this.patchEmbed, x);
+    const clsToken = () => g.expandToBatch(g.parameter('cls_token', this.clsToken!), tokens, [1, c]);
+    const posEmbed = g.parameter('pos_embed', this.posEmbed);
+    let h: string;
+    if (this.config.noEmbedClass) {
+      const placed = g.op('Add', [tokens, posEmbed]);
+      h = this.clsToken ? g.concat([clsToken(), placed], 1) : placed;
+    } else {
+      h = g.op('Add', [this.clsToken ? g.concat([clsToken(), tokens], 1) : tokens, posEmbed]);
+    }
+    this.blocks.items.forEach((block, i) => {
+      h = g.at('blocks').lower(String(i), block, h);
+    });
+    const pooled =
+      this.config.globalPool === 'token'
+        ? g.lower('norm', this.norm, g.gather(h, 1, 0))
+        : g.reduceMean(g.slice(g.lower('norm', this.norm, h), 1, this.numPrefixTokens, Number.MAX_SAFE_INTEGER), [1]);
+    let y = g.lower('fc_norm', this.fcNorm, pooled);
+    if (this.preLogits) y = g.lower('pre_logits', this.preLogits, y);
+    return g.lower('head', this.headLayer, y);
   }
 
   complexity(): Cost {

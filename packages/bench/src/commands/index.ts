@@ -4,6 +4,7 @@ import { compare } from './compare.js';
 import { convert } from './convert.js';
 import { demo } from './demo.js';
 import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
 import { info } from './info.js';
 import { inspect } from './inspect.js';
 import { models } from './models.js';
@@ -31,6 +32,7 @@ export const commands: Command[] = [
   predict,
   preprocess,
   throughput,
+  exportCommand,
   attention,
   demo,
   inspect,

@@ -7,6 +7,7 @@ import { textTable } from '../format.js';
 import { isPretrainedName, loadCommandModel, modelEntry } from '../model-loading.js';
 import { replicaCount, startReplicas, WORKERS_OPTION } from '../replicas.js';
 import { writeThroughputCsv } from '../throughput-csv.js';
+import { ONNX_RUNTIME_OPTIONS, OnnxSession, resolveDevice, resolveRuntime, type Runtime } from '../onnx/session.js';
 import { medianSeconds } from '../timing.js';
 
 const OPTIONS = [
@@ -26,6 +27,7 @@ const OPTIONS = [
   { name: 'warmup', type: 'number', value: 'W', description: 'untimed runs first', default: 2 },
   WORKERS_OPTION,
   { name: 'csv', type: 'string', value: 'FILE', description: "also write timm benchmark.py's columns to FILE" },
+  ...ONNX_RUNTIME_OPTIONS,
 ] as const;
 
 export type ThroughputOptions = OptionsOf<typeof OPTIONS>;
@@ -50,6 +52,9 @@ export interface ThroughputCase {
   heap_bytes_after_warmup: number | null;
   /** Tensors alive after the timed calls minus before them, on the main thread (0: nothing leaks). */
   tensor_growth: number;
+  /** TensorFlow.js, or ONNX Runtime on the model's exported graph (--runtime onnx). */
+  runtime: Runtime;
+  /** The TF.js backend, or ONNX Runtime's version, device and threads. */
   backend: string;
   /** The WebGPU adapter the case ran on (null on other backends). */
   adapter: GpuAdapterInfo | null;
@@ -57,6 +62,7 @@ export interface ThroughputCase {
 
 /** Times inference or AdamW training steps of one model on a random batch, split over `replicas`. */
 export async function measureThroughput(name: string, options: ThroughputOptions, backend: string): Promise<ThroughputCase> {
+  if (resolveRuntime(options.runtime) === 'onnx') return measureOnnxThroughput(name, options);
   const loaded = await loadCommandModel(
     name,
     { imgSize: options['img-size'], numClasses: options['num-classes'], extra: { patchSize: options['patch-size'] }, allowFresh: true },
@@ -117,6 +123,7 @@ export async function measureThroughput(name: string, options: ThroughputOptions
       heap_bytes: heap(),
       heap_bytes_after_warmup: heapAfterWarmup,
       tensor_growth: tf.memory().numTensors - tensorsBefore,
+      runtime: 'tfjs',
       backend,
       adapter: currentBackend()?.gpu ?? null,
     };
@@ -127,27 +134,83 @@ export async function measureThroughput(name: string, options: ThroughputOptions
   }
 }
 
+/** Inference of the model's exported graph in ONNX Runtime (one session, every core as intra-op threads). */
+async function measureOnnxThroughput(name: string, options: ThroughputOptions): Promise<ThroughputCase> {
+  const loaded = await loadCommandModel(
+    name,
+    { imgSize: options['img-size'], numClasses: options['num-classes'], extra: { patchSize: options['patch-size'] }, allowFresh: true },
+    () => {},
+  );
+  const { model, inChannels: c } = loaded;
+  model.eval();
+  let session: OnnxSession | null = null;
+  try {
+    session = await OnnxSession.forModel(loaded.architecture, model, {
+      device: resolveDevice(options.device, 'onnx'),
+      cacheDir: options['cache-dir'],
+    });
+    const batch = options['batch-size'];
+    const [h, w] = model.imgSize;
+    const shape: [number, number, number, number] = [batch, c, h, w];
+    const random = tf.randomNormal(shape, 0, 1, 'float32', 7);
+    const images = (await random.data()) as Float32Array;
+    random.dispose();
+    const open = session;
+    const call = async () => {
+      await open.run(images, shape);
+    };
+    for (let i = 0; i < options.warmup; i++) await call();
+    const { median } = await medianSeconds(call, options.runs, 0);
+    const complexity = model.complexity();
+    return {
+      model: name,
+      mode: 'infer',
+      batch,
+      img_size: h,
+      images_per_s: batch / median,
+      median_s: median,
+      gmacs_per_s: (complexity.macs * batch) / median / 1e9,
+      macs_per_image: complexity.macs,
+      params: complexity.params,
+      adapter: null,
+      replicas: 1,
+      heap_bytes: null,
+      heap_bytes_after_warmup: null,
+      tensor_growth: 0,
+      runtime: 'onnx',
+      backend: session.description,
+    };
+  } finally {
+    await session?.release();
+    model.dispose();
+  }
+}
+
 export const throughput = defineCommand({
   name: 'throughput',
   summary: 'images/s for inference or training steps (median of timed runs after warm-up)',
   usage:
-    'vitkit throughput --model M [--batch-size B] [--train] [--img-size S] [--patch-size P] [--num-classes N] [--compare A,B,...] [--json]',
+    'vitkit throughput --model M [--batch-size B] [--train] [--img-size S] [--patch-size P] [--num-classes N] [--compare A,B,...] [--runtime tfjs|onnx] [--json]',
   details:
     'Random inputs; a training step is forward, backward and an AdamW update. The batch is split over\n' +
     'data-parallel replicas as vitkit train and eval do (--workers). The heap column is the largest\n' +
     'WebAssembly heap of any replica (the heap only grows: it is the peak). --compare times several models\n' +
     'with the same settings and prints one table. Timings are noisy on shared machines: compare ratios\n' +
-    'within one run.',
+    'within one run. --runtime onnx (or VITKIT_RUNTIME=onnx) times the model exported to ONNX (cached in\n' +
+    '--cache-dir) in ONNX Runtime with every core as intra-op threads; --device cuda where its CUDA build is present.',
   options: OPTIONS,
   async run({ options }, io) {
     const names = options.compare ?? (options.model ? [options.model] : []);
     if (names.length === 0) throw new UsageError('throughput needs --model or --compare');
     if (!(options['batch-size'] >= 1) || !(options.runs >= 1)) throw new UsageError('--batch-size and --runs must be at least 1');
     for (const name of names) if (!isPretrainedName(name)) modelEntry(name);
+    const runtime = resolveRuntime(options.runtime);
+    resolveDevice(options.device, runtime);
+    if (runtime === 'onnx' && options.train) throw new UsageError('--runtime onnx times inference only: training runs on TensorFlow.js');
     const { backend } = await initBackend({ quiet: true });
     const cases: ThroughputCase[] = [];
     for (const name of names) {
-      io.progress(`timing ${name} (${options.train ? 'train' : 'infer'}, batch ${options['batch-size']})...`);
+      io.progress(`timing ${name} (${options.train ? 'train' : 'infer'}, batch ${options['batch-size']}, ${runtime})...`);
       cases.push(await measureThroughput(name, options, backend));
     }
     const mib = (b: number | null) => (b === null ? 'n/a' : Math.round(b / 2 ** 20));

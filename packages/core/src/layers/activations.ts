@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { OnnxScope } from '../onnx/graph.js';
 import { geluExact } from '../ops/gelu.js';
 import { Layer } from './layer.js';
 
@@ -22,11 +23,20 @@ export class GELU extends Layer {
   forward(x: tf.Tensor): tf.Tensor {
     return gelu(x, this.approximate);
   }
+
+  toOnnx(g: OnnxScope, x: string): string {
+    if (this.approximate !== 'none') g.fail(`GELU approximate '${this.approximate}' cannot be exported (only the exact erf form)`);
+    return g.gelu(x);
+  }
 }
 
 export class ReLU extends Layer {
   forward(x: tf.Tensor): tf.Tensor {
     return tf.relu(x);
+  }
+
+  toOnnx(g: OnnxScope, x: string): string {
+    return g.op('Relu', [x]);
   }
 }
 
@@ -34,10 +44,18 @@ export class Tanh extends Layer {
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tanh(x);
   }
+
+  toOnnx(g: OnnxScope, x: string): string {
+    return g.op('Tanh', [x]);
+  }
 }
 
 export class Identity extends Layer {
   forward(x: tf.Tensor): tf.Tensor {
+    return x;
+  }
+
+  toOnnx(_g: OnnxScope, x: string): string {
     return x;
   }
 }

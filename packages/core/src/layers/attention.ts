@@ -5,6 +5,7 @@ import { attentionCore, diagonalMask } from '../ops/attention-core.js';
 import { Dropout } from './dropout.js';
 import { Module } from '../module.js';
 import { Linear } from './linear.js';
+import { type OnnxScope, qkvWithScaledQuery } from '../onnx/graph.js';
 
 export interface AttentionOptions {
   numHeads: number;
@@ -124,6 +125,25 @@ export class MultiHeadSelfAttention extends CapturesAttention {
     if (probabilities) this.keepAttention(probabilities);
     const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [b, n, c]);
     return this.projDrop.forward(this.proj.forward(merged));
+  }
+
+  /**
+   * x: [B, N, C] -> [B, N, C]. One qkv MatMul whose q columns carry the
+   * head_dim^-0.5 scale, one reshape, transpose and split into heads, then
+   * MatMul, Softmax, MatMul, as lean as PyTorch's own export.
+   */
+  toOnnx(g: OnnxScope, x: string): string {
+    if (this.logScale) g.fail('locality self-attention (a learned scale, a masked diagonal) cannot be exported to ONNX');
+    const c = this.dim;
+    const h = this.numHeads;
+    const d = c / h;
+    const { weight, bias } = qkvWithScaledQuery(this.qkv.weight, this.qkv.bias, d ** -0.5);
+    const qkv = g.at('qkv').matmulAdd(x, '', weight, [c, 3 * c], bias);
+    const heads = g.transpose(g.reshape(qkv, [0, 0, 3 * h, d]), [0, 2, 1, 3]);
+    const [q, k, v] = g.split(heads, 1, [h, h, h]) as [string, string, string];
+    const out = g.attention(q, g.transpose(k, [0, 1, 3, 2]), v);
+    const merged = g.reshape(g.transpose(out, [0, 2, 1, 3]), [0, 0, c]);
+    return g.lower('proj', this.proj, merged);
   }
 
   static cost(dim: number, tokens: number, qkvBias = true, locality = false): Cost {

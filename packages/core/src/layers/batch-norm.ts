@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Cost } from '../complexity.js';
 import { Layer } from './layer.js';
+import { onnxAttr, type OnnxScope } from '../onnx/graph.js';
 
 /**
  * torch.nn.BatchNorm2d on NHWC tensors. Training normalises with the batch's
@@ -47,6 +48,14 @@ export class BatchNorm2d extends Layer {
   private normalize(x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor): tf.Tensor {
     const scale = tf.mul(this.weight, tf.rsqrt(tf.add(variance, this.eps)));
     return tf.add(tf.mul(tf.sub(x, mean), scale), this.bias);
+  }
+
+  /** BatchNormalization with the running statistics, on NCHW (ONNX Runtime folds it into a preceding Conv). */
+  toOnnx(g: OnnxScope, x: string): string {
+    const inputs = [this.weight, this.bias, this.runningMean, this.runningVar].map((t, i) =>
+      g.parameter(['weight', 'bias', 'running_mean', 'running_var'][i]!, t),
+    );
+    return g.op('BatchNormalization', [x, ...inputs], { epsilon: onnxAttr.float(this.eps) });
   }
 
   static cost(channels: number): Cost {

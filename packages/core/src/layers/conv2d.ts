@@ -3,6 +3,8 @@ import type { Cost } from '../complexity.js';
 import { uniform } from '../init.js';
 import { conv2d, convOutSize, depthwiseConv2d, type Pair } from '../ops/conv.js';
 import { Layer } from './layer.js';
+import { toTorchLayout } from '../layout.js';
+import { onnxAttr, type OnnxScope, readFloats } from '../onnx/graph.js';
 
 export interface Conv2dOptions {
   stride?: number | Pair;
@@ -72,6 +74,20 @@ export class Conv2d extends Layer {
         );
       }
       return this.bias ? tf.add(y, this.bias) : y;
+    });
+  }
+
+  /** ONNX Conv on NCHW: the weight in PyTorch's layout, which is ONNX's, symmetric pads. */
+  toOnnx(g: OnnxScope, x: string): string {
+    const torch = toTorchLayout(this.weight, this.isDepthwise() ? 'depthwise' : 'conv2d');
+    const weight = g.initializer('weight', readFloats(torch), [...torch.shape]);
+    torch.dispose();
+    const [ph, pw] = this.padding;
+    return g.op('Conv', this.bias ? [x, weight, g.parameter('bias', this.bias)] : [x, weight], {
+      kernel_shape: onnxAttr.ints([...this.kernel]),
+      strides: onnxAttr.ints([...this.stride]),
+      pads: onnxAttr.ints([ph, pw, ph, pw]),
+      group: onnxAttr.int(this.groups),
     });
   }
 

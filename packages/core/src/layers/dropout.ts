@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { OnnxScope } from '../onnx/graph.js';
 import { dropRng } from '../random.js';
 import { Layer } from './layer.js';
 
@@ -11,6 +12,11 @@ export class Dropout extends Layer {
   forward(x: tf.Tensor): tf.Tensor {
     if (!this.training || this.rate === 0) return x;
     return tf.dropout(x, this.rate, undefined, dropRng.nextSeed());
+  }
+
+  /** An exported graph is for inference, where dropout is the identity. */
+  toOnnx(_g: OnnxScope, x: string): string {
+    return x;
   }
 }
 
@@ -31,5 +37,10 @@ export class DropPath extends Layer {
       const mask = tf.floor(tf.add(keep, tf.randomUniform(maskShape, 0, 1, 'float32', dropRng.nextSeed())));
       return tf.mul(x, tf.div(mask, keep));
     });
+  }
+
+  /** The identity at inference. */
+  toOnnx(_g: OnnxScope, x: string): string {
+    return x;
   }
 }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Cost } from '../complexity.js';
 import { Identity } from './activations.js';
 import { Layer } from './layer.js';
+import type { OnnxScope } from '../onnx/graph.js';
 import { Linear, type LinearOptions } from './linear.js';
 
 export type GlobalPool = 'token' | 'avg';
@@ -27,6 +28,10 @@ export class PreLogits extends Layer {
 
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tanh(this.fc.forward(x));
+  }
+
+  toOnnx(g: OnnxScope, x: string): string {
+    return g.op('Tanh', [g.lower('fc', this.fc, x)]);
   }
 
   static cost(inFeatures: number, outFeatures: number): Cost {

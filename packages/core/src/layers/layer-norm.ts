@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Cost } from '../complexity.js';
+import { onnxAttr, type OnnxScope } from '../onnx/graph.js';
 import { layerNorm } from '../ops/layer-norm.js';
 import { Layer } from './layer.js';
 
@@ -23,6 +24,14 @@ export class LayerNorm extends Layer {
 
   forward(x: tf.Tensor): tf.Tensor {
     return layerNorm(x, this.weight, this.bias, this.eps);
+  }
+
+  /** Opset 17's LayerNormalization over the last axis. */
+  toOnnx(g: OnnxScope, x: string): string {
+    return g.op('LayerNormalization', [x, g.parameter('weight', this.weight), g.parameter('bias', this.bias)], {
+      axis: onnxAttr.int(-1),
+      epsilon: onnxAttr.float(this.eps),
+    });
   }
 
   static cost(dim: number): Cost {

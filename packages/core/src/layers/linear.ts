@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Cost } from '../complexity.js';
 import { truncNormal, uniform } from '../init.js';
 import { dense } from '../ops/dense.js';
+import { type OnnxScope, readFloats } from '../onnx/graph.js';
 import { Layer } from './layer.js';
 
 export interface LinearOptions {
@@ -39,6 +40,11 @@ export class Linear extends Layer {
 
   forward(x: tf.Tensor): tf.Tensor {
     return dense(x, this.weight, this.bias ?? undefined);
+  }
+
+  /** MatMul with the [in, out] weight as it is stored, then Add of the bias. */
+  toOnnx(g: OnnxScope, x: string): string {
+    return g.matmulAdd(x, '', readFloats(this.weight), [this.inFeatures, this.outFeatures], this.bias ? readFloats(this.bias) : null);
   }
 
   /** Cost on `tokens` input vectors. */

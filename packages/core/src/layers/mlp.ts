@@ -4,6 +4,7 @@ import { GELU } from './activations.js';
 import { Dropout } from './dropout.js';
 import { Layer } from './layer.js';
 import { Linear } from './linear.js';
+import type { OnnxScope } from '../onnx/graph.js';
 
 /** fc1 -> GELU -> dropout -> fc2 -> dropout, as timm's Mlp. */
 export class Mlp extends Layer {
@@ -24,6 +25,10 @@ export class Mlp extends Layer {
 
   forward(x: tf.Tensor): tf.Tensor {
     return this.drop2.forward(this.fc2.forward(this.drop1.forward(this.act.forward(this.fc1.forward(x)))));
+  }
+
+  toOnnx(g: OnnxScope, x: string): string {
+    return g.lower('fc2', this.fc2, g.lower('act', this.act, g.lower('fc1', this.fc1, x)));
   }
 
   static cost(inFeatures: number, hiddenFeatures: number, tokens: number, outFeatures = inFeatures): Cost {

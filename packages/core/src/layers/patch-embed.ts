@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Cost } from '../complexity.js';
 import { Conv2d } from './conv2d.js';
 import { Layer } from './layer.js';
+import type { OnnxScope } from '../onnx/graph.js';
 
 /**
  * Anything that turns an NHWC image into a grid of tokens [B, gh*gw, embedDim]:
@@ -14,6 +15,11 @@ export interface TokenEmbedder extends Layer {
   gridSize(h: number, w: number): [number, number];
   /** Parameters and MACs for one h x w image. */
   embedCost(h: number, w: number): Cost;
+}
+
+/** A feature map [B, C, gh, gw] (NCHW, as an exported graph computes) to tokens [B, gh*gw, C], row-major over the grid. */
+export function onnxMapToTokens(g: OnnxScope, map: string, channels: number): string {
+  return g.transpose(g.reshape(map, [0, channels, -1]), [0, 2, 1]);
 }
 
 /** Patch grid [gh, gw] of an h x w image cut into patchSize x patchSize patches (a partial last row or column is dropped). */
@@ -50,6 +56,11 @@ export class PatchEmbed extends Layer implements TokenEmbedder {
     assertPatchesTile('PatchEmbed', this.patchSize, h, w);
     const y = this.proj.forward(x);
     return tf.reshape(y, [b, -1, this.embedDim]);
+  }
+
+  /** x: the NCHW image -> [B, N, C]. */
+  toOnnx(g: OnnxScope, x: string): string {
+    return onnxMapToTokens(g, g.lower('proj', this.proj, x), this.embedDim);
   }
 
   embedCost(h: number, w: number): Cost {

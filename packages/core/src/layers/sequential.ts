@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { OnnxScope } from '../onnx/graph.js';
 import { Layer } from './layer.js';
 
 /** Layers applied in order, named `0`, `1`, ... as torch.nn.Sequential (parameter-free ones keep their index). */
@@ -12,5 +13,9 @@ export class Sequential extends Layer {
 
   forward(x: tf.Tensor): tf.Tensor {
     return this.layers.reduce((h, l) => l.forward(h), x);
+  }
+
+  toOnnx(g: OnnxScope, x: string): string {
+    return this.layers.reduce((h, l, i) => g.lower(String(i), l, h), x);
   }
 }

@@ -5,6 +5,7 @@ import { DropPath } from './dropout.js';
 import { Layer } from './layer.js';
 import { LayerNorm } from './layer-norm.js';
 import { Mlp } from './mlp.js';
+import type { OnnxScope } from '../onnx/graph.js';
 
 export interface TransformerBlockOptions {
   numHeads: number;
@@ -64,6 +65,12 @@ export class TransformerBlock extends Layer {
       const h = tf.add(x, this.dropPath.forward(this.attn.forward(this.norm1.forward(x))));
       return tf.add(h, this.dropPath.forward(this.mlp.forward(this.norm2.forward(h))));
     });
+  }
+
+  /** x: [B, N, C] -> [B, N, C]; drop-path is the identity at inference. */
+  toOnnx(g: OnnxScope, x: string): string {
+    const h = g.op('Add', [x, g.lower('attn', this.attn, g.lower('norm1', this.norm1, x))]);
+    return g.op('Add', [h, g.lower('mlp', this.mlp, g.lower('norm2', this.norm2, h))]);
   }
 
   static cost(
