@@ -39,7 +39,7 @@ function registerFixtureModel(name: string, fixture: string): void {
     input_size: number;
     reference_args: Record<string, unknown>;
   };
-  const adapter = getReferenceAdapter(config.family);
+  const adapter = getReferenceAdapter(config.family, config.reference);
   const build = (o: CreateOptions = {}) =>
     adapter.fromReferenceConfig({ ...config.reference_args, ...(o.numClasses === undefined ? {} : { num_classes: o.numClasses }) });
   registerModel({
@@ -136,7 +136,7 @@ describe('reference checkpoints through vitkit eval and vitkit predict', () => {
   it('a pycls ViTC checkpoint gives what the same weights under vitkit names give', async () => {
     const pycls = join(fixtureDir('vitc_tiny'), 'weights.safetensors');
     const sd = await loadSafetensors(pycls);
-    const converted = getReferenceAdapter('hybrid-stem').convertStateDict(sd);
+    const converted = getReferenceAdapter('hybrid-stem', 'pycls').convertStateDict(sd);
     const ours = await save('vitc-vitkit.safetensors', converted);
     tf.dispose([...Object.values(sd), ...Object.values(converted)]);
     await expectSameResults('fixture_vitc_tiny', pycls, ours);

@@ -32,10 +32,14 @@ interface Fixture {
 
 async function loadFixture(name: string): Promise<Fixture> {
   const dir = join(parityDir, name);
-  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { family: string; reference_args: Record<string, unknown> };
-  const model = getReferenceAdapter(config.family).fromReferenceConfig(config.reference_args);
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as {
+    family: string;
+    reference: string;
+    reference_args: Record<string, unknown>;
+  };
+  const model = getReferenceAdapter(config.family, config.reference).fromReferenceConfig(config.reference_args);
   const weights: StateDict = await loadSafetensors(join(dir, 'weights.safetensors'));
-  loadWeights(model, weights, { family: config.family, source: name });
+  loadWeights(model, weights, { family: config.family, reference: config.reference, source: name });
   tf.dispose(Object.values(weights));
   const io = await loadSafetensors(join(dir, 'io.safetensors'));
   const input = io['input'] as tf.Tensor4D;
