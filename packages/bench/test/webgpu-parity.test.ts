@@ -1,6 +1,5 @@
 // Every family's reference fixture on the WebGPU backend, for real: Dawn over
-// Mesa's llvmpipe on machines without a GPU (.ci/run installs Mesa). The
-// vit_hybrid_* fixtures are left out: their ResNet hybrid model is not built yet.
+// Mesa's llvmpipe on machines without a GPU (.ci/run installs Mesa).
 import * as tf from '@tensorflow/tfjs-core';
 import { gpuErrors, initBackend, runParityFixture } from '@vitkit/core/node';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +7,16 @@ import { fixtureDir } from '../../../test-utils/index.js';
 import '../src/register-models.js';
 import { vitkit } from './cli-helpers.js';
 
-const FIXTURES = ['vit_tiny', 'vitc_tiny', 'vitp_tiny', 'cswin_tiny', 'crossvit_tiny', 'crossvit_dagger_tiny'];
+const FIXTURES = [
+  'vit_tiny',
+  'vitc_tiny',
+  'vitp_tiny',
+  'vit_hybrid_tiny',
+  'vit_hybrid_stem_tiny',
+  'cswin_tiny',
+  'crossvit_tiny',
+  'crossvit_dagger_tiny',
+];
 
 beforeAll(async () => {
   await initBackend({ backend: 'webgpu', quiet: true });
