@@ -22,7 +22,16 @@ import { hasOnnxRuntime, loadOnnxRuntime } from '../src/onnx/runtime.js';
 import '../src/register-models.js';
 
 const parityDir = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'parity');
-const FIXTURES = ['vit_tiny', 'vitc_tiny', 'vitp_tiny', 'cswin_tiny', 'crossvit_tiny', 'crossvit_dagger_tiny'];
+const FIXTURES = [
+  'vit_tiny',
+  'vitc_tiny',
+  'vitp_tiny',
+  'cswin_tiny',
+  'crossvit_tiny',
+  'crossvit_dagger_tiny',
+  'vit_hybrid_tiny',
+  'vit_hybrid_stem_tiny',
+];
 
 interface Fixture {
   model: ImageClassifier;

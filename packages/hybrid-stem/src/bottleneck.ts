@@ -5,8 +5,9 @@
 // first block of a stage projects its shortcut with a 1x1 convolution and a
 // GroupNorm without activation (timm's DownsampleConv).
 import * as tf from '@tensorflow/tfjs-core';
-import { type Cost, Layer, noCost, sumCosts } from '@vitkit/core';
+import { type Cost, Layer, noCost, type OnnxScope, sumCosts } from '@vitkit/core';
 import { GroupNormAct } from './group-norm-act.js';
+import type { OnnxMap } from './same-padding.js';
 import { StdConv2d } from './std-conv2d.js';
 
 /** The projection shortcut: children `conv` and `norm`. */
@@ -24,9 +25,18 @@ export class DownsampleConv extends Layer {
     return this.norm.forward(this.conv.forward(x));
   }
 
+  toOnnx(g: OnnxScope, x: OnnxMap): OnnxMap {
+    return lowerConvNorm(g, 'conv', this.conv, 'norm', this.norm, x);
+  }
+
   static cost(inChannels: number, outChannels: number, stride: number, h: number, w: number, paddingSame: boolean): Cost {
     return sumCosts(StdConv2d.cost(inChannels, outChannels, 1, h, w, { stride, paddingSame }), GroupNormAct.cost(outChannels));
   }
+}
+
+/** A StdConv2d then its GroupNormAct, each lowered in its own scope. */
+function lowerConvNorm(g: OnnxScope, convName: string, conv: StdConv2d, normName: string, norm: GroupNormAct, x: OnnxMap): OnnxMap {
+  return g.lower<OnnxMap, OnnxMap>(normName, norm, g.lower<OnnxMap, OnnxMap>(convName, conv, x));
 }
 
 export interface BottleneckConfig {
@@ -79,6 +89,14 @@ export class Bottleneck extends Layer {
       y = this.norm3.forward(this.conv3.forward(y));
       return tf.relu(tf.add(y, shortcut));
     });
+  }
+
+  toOnnx(g: OnnxScope, x: OnnxMap): OnnxMap {
+    const shortcut = this.downsample ? g.lower<OnnxMap, OnnxMap>('downsample', this.downsample, x) : x;
+    let y = lowerConvNorm(g, 'conv1', this.conv1, 'norm1', this.norm1, x);
+    y = lowerConvNorm(g, 'conv2', this.conv2, 'norm2', this.norm2, y);
+    y = lowerConvNorm(g, 'conv3', this.conv3, 'norm3', this.norm3, y);
+    return { value: g.op('Relu', [g.op('Add', [y.value, shortcut.value])]), h: y.h, w: y.w };
   }
 
   /** Cost of one h x w input map, and the output size. */

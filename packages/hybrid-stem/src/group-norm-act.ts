@@ -2,7 +2,8 @@
 // BiT's ResNetV2, which does not depend on the batch (the hybrids train at any
 // batch size and standardise their convolution weights instead of using BatchNorm).
 import * as tf from '@tensorflow/tfjs-core';
-import { type Cost, Layer } from '@vitkit/core';
+import { type Cost, Layer, type OnnxScope, onnxAttr, readFloats } from '@vitkit/core';
+import type { OnnxMap } from './same-padding.js';
 
 export interface GroupNormActOptions {
   /** Groups of consecutive channels normalised together (timm's ResNetV2: 32). */
@@ -46,6 +47,29 @@ export class GroupNormAct extends Layer {
       const y = tf.add(tf.mul(normalized, this.weight), this.bias);
       return this.act ? tf.relu(y) : y;
     });
+  }
+
+  /**
+   * Without GroupNormalization (its semantics changed in opset 21): Reshape to
+   * [B, G, -1], LayerNormalization over the last axis with unit scale and zero
+   * bias, Reshape back to [B, C, H, W], the per-channel affine, then Relu.
+   */
+  toOnnx(g: OnnxScope, x: OnnxMap): OnnxMap {
+    const groupSize = (this.channels / this.groups) * x.h * x.w;
+    const grouped = g.reshape(x.value, [0, this.groups, -1]);
+    const normalized = g.op(
+      'LayerNormalization',
+      [
+        grouped,
+        g.initializer('unit_scale', new Float32Array(groupSize).fill(1), [groupSize]),
+        g.initializer('zero_bias', new Float32Array(groupSize), [groupSize]),
+      ],
+      { axis: onnxAttr.int(-1), epsilon: onnxAttr.float(this.eps) },
+    );
+    const perChannel = (name: string, t: tf.Tensor) => g.initializer(name, readFloats(t), [this.channels, 1, 1]);
+    const map = g.reshape(normalized, [0, this.channels, x.h, x.w]);
+    const y = g.op('Add', [g.op('Mul', [map, perChannel('weight', this.weight)]), perChannel('bias', this.bias)]);
+    return { value: this.act ? g.op('Relu', [y]) : y, h: x.h, w: x.w };
   }
 
   static cost(channels: number): Cost {

@@ -5,9 +5,19 @@
 // width, one token per patch (timm's hybrids use patch 1: one token per
 // feature-map cell).
 import * as tf from '@tensorflow/tfjs-core';
-import { Conv2d, type Cost, type IntermediateRecorder, Layer, sumCosts, type TokenEmbedder } from '@vitkit/core';
+import {
+  Conv2d,
+  type Cost,
+  type IntermediateRecorder,
+  Layer,
+  type OnnxScope,
+  onnxMapToTokens,
+  sumCosts,
+  type TokenEmbedder,
+} from '@vitkit/core';
 import { ResNetV2Stem } from './resnet-stem.js';
 import { planResNetV2, ResNetV2, type ResNetV2Config } from './resnet-v2.js';
+import type { OnnxMap } from './same-padding.js';
 
 export interface HybridEmbedConfig {
   /** The backbone; with `layers: []` it is the stem alone, as timm's `_resnetv2` builds it. */
@@ -27,6 +37,8 @@ export class HybridEmbed extends Layer implements TokenEmbedder {
     readonly inChannels: number,
     readonly embedDim: number,
     readonly config: HybridEmbedConfig,
+    /** The model's image size: an exported graph is fixed at it, its "SAME" pads computed for it. */
+    readonly imgSize: [number, number],
   ) {
     super();
     this.patchSize = patchSizeOf(config);
@@ -59,6 +71,13 @@ export class HybridEmbed extends Layer implements TokenEmbedder {
     const projected = this.proj.forward(features);
     record?.('proj', projected);
     return tf.reshape(projected, [b!, -1, this.embedDim]);
+  }
+
+  /** x: the NCHW image of the model's size -> tokens: the backbone with static pads, `proj`, then the map as tokens. */
+  toOnnx(g: OnnxScope, x: string): string {
+    const [h, w] = this.imgSize;
+    const features = g.lower<OnnxMap, OnnxMap>('backbone', this.backbone, { value: x, h, w });
+    return onnxMapToTokens(g, g.lower('proj', this.proj, features.value), this.embedDim);
   }
 
   embedCost(h: number, w: number): Cost {
@@ -102,6 +121,6 @@ export function hybridEmbedLayer(
 ): (imgSize: [number, number], inChannels: number, embedDim: number) => HybridEmbed {
   return ([h, w], inChannels, embedDim) => {
     HybridEmbed.grid(inChannels, config, h, w);
-    return new HybridEmbed(inChannels, embedDim, config);
+    return new HybridEmbed(inChannels, embedDim, config, [h, w]);
   };
 }

@@ -2,9 +2,9 @@
 // preact=False): a 7x7 stride-2 weight-standardised convolution, GroupNorm +
 // ReLU, and a 3x3 stride-2 max pool, a quarter of the input's resolution.
 import type * as tf from '@tensorflow/tfjs-core';
-import { type Cost, type IntermediateRecorder, Layer, maxPool2d, sumCosts } from '@vitkit/core';
+import { type Cost, type IntermediateRecorder, Layer, maxPool2d, type OnnxScope, onnxAttr, sumCosts } from '@vitkit/core';
 import { GroupNormAct } from './group-norm-act.js';
-import { paddedOutputSize, windowPadding } from './same-padding.js';
+import { type OnnxMap, onnxPads, paddedOutputSize, windowPadding } from './same-padding.js';
 import { StdConv2d } from './std-conv2d.js';
 
 const CONV_KERNEL = 7;
@@ -39,6 +39,22 @@ export class ResNetV2Stem extends Layer {
     const pooled = maxPool2d(y, [POOL_KERNEL, POOL_KERNEL], [STRIDE, STRIDE], padding);
     record?.('pool', pooled);
     return pooled;
+  }
+
+  /** Conv, the norm, and MaxPool with static pads (ONNX's MaxPool ignores padded cells, as the -inf padding does). */
+  toOnnx(g: OnnxScope, x: OnnxMap): OnnxMap {
+    const y = g.lower<OnnxMap, OnnxMap>('norm', this.norm, g.lower<OnnxMap, OnnxMap>('conv', this.conv, x));
+    const padding = windowPadding(this.paddingSame, y.h, y.w, POOL_KERNEL, STRIDE);
+    const value = g.op('MaxPool', [y.value], {
+      kernel_shape: onnxAttr.ints([POOL_KERNEL, POOL_KERNEL]),
+      strides: onnxAttr.ints([STRIDE, STRIDE]),
+      pads: onnxAttr.ints(onnxPads(padding)),
+    });
+    return {
+      value,
+      h: paddedOutputSize(y.h, POOL_KERNEL, STRIDE, padding[0]),
+      w: paddedOutputSize(y.w, POOL_KERNEL, STRIDE, padding[1]),
+    };
   }
 
   static cost(inChannels: number, outChannels: number, h: number, w: number, paddingSame = true): Cost & { outH: number; outW: number } {

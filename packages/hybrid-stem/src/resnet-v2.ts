@@ -6,9 +6,10 @@
 // (three stages, stride 16), R26 [2, 2, 2, 2] (stride 32); `layers: []` is
 // the stem alone.
 import type * as tf from '@tensorflow/tfjs-core';
-import { type Cost, type IntermediateRecorder, Layer, ModuleList, sumCosts } from '@vitkit/core';
+import { type Cost, type IntermediateRecorder, Layer, ModuleList, type OnnxScope, sumCosts } from '@vitkit/core';
 import { Bottleneck, type BottleneckConfig } from './bottleneck.js';
 import { ResNetV2Stem } from './resnet-stem.js';
+import type { OnnxMap } from './same-padding.js';
 
 export interface ResNetV2Config {
   /** Bottleneck blocks in each stage; [] is the stem alone. */
@@ -105,6 +106,11 @@ export class ResNetV2Stage extends Layer {
     return this.blocks.items.reduce((y, block) => block.forward(y), x);
   }
 
+  toOnnx(g: OnnxScope, x: OnnxMap): OnnxMap {
+    const blocks = g.at('blocks');
+    return this.blocks.items.reduce((y, block, i) => blocks.lower<OnnxMap, OnnxMap>(String(i), block, y), x);
+  }
+
   /** Cost of one h x w input map, and the output size. */
   static cost(blocks: BottleneckConfig[], h: number, w: number): Cost & { outH: number; outW: number } {
     const costs: Cost[] = [];
@@ -147,6 +153,12 @@ export class ResNetV2 extends Layer {
       record?.(`stages.${i}`, y);
     });
     return y;
+  }
+
+  toOnnx(g: OnnxScope, x: OnnxMap): OnnxMap {
+    const stages = g.at('stages');
+    const stem = g.lower<OnnxMap, OnnxMap>('stem', this.stem, x);
+    return this.stages.items.reduce((y, stage, i) => stages.lower<OnnxMap, OnnxMap>(String(i), stage, y), stem);
   }
 
   /** Parameters and MACs for one h x w image, and the feature map's size and channels. */

@@ -5,6 +5,18 @@
 // symmetric padding as PyTorch layers take it.
 import type { Pair, SidePadding } from '@vitkit/core';
 
+/** An NCHW value of an exported graph and its fixed spatial size (the lowerings compute static pads from it). */
+export interface OnnxMap {
+  value: string;
+  h: number;
+  w: number;
+}
+
+/** ONNX's `pads` of a window op: [top, left, bottom, right]. */
+export function onnxPads([[top, bottom], [left, right]]: SidePadding): number[] {
+  return [top, left, bottom, right];
+}
+
 /** TensorFlow's "SAME" padding of one axis: [before, after], the extra pixel after. */
 export function samePadding(size: number, kernel: number, stride: number): Pair {
   const total = Math.max((Math.ceil(size / stride) - 1) * stride + kernel - size, 0);

@@ -4,8 +4,19 @@
 // mean 0 and scaled to variance 1 (biased, over in x kh x kw, eps inside the
 // square root) before an ordinary convolution without bias.
 import * as tf from '@tensorflow/tfjs-core';
-import { Conv2d, type Cost, conv2d, kaimingNormalFanOut, Layer, type Pair } from '@vitkit/core';
-import { windowPadding } from './same-padding.js';
+import {
+  Conv2d,
+  type Cost,
+  conv2d,
+  kaimingNormalFanOut,
+  Layer,
+  type OnnxScope,
+  onnxAttr,
+  type Pair,
+  readFloats,
+  toTorchLayout,
+} from '@vitkit/core';
+import { type OnnxMap, onnxPads, paddedOutputSize, windowPadding } from './same-padding.js';
 
 export interface StdConv2dOptions {
   stride?: number;
@@ -84,6 +95,24 @@ export class StdConv2d extends Layer {
       const stride: Pair = [this.stride, this.stride];
       return conv2d(padded as tf.Tensor4D, this.standardizedWeight() as tf.Tensor4D, stride, [0, 0]);
     });
+  }
+
+  /** ONNX Conv without bias on the eval-mode standardised filters, padded for this map's size. */
+  toOnnx(g: OnnxScope, x: OnnxMap): OnnxMap {
+    const padding = windowPadding(this.paddingSame, x.h, x.w, this.kernel, this.stride);
+    const torch = toTorchLayout(this.standardizedWeight(), 'conv2d');
+    const weight = g.initializer('weight', readFloats(torch), [...torch.shape]);
+    torch.dispose();
+    const value = g.op('Conv', [x.value, weight], {
+      kernel_shape: onnxAttr.ints([this.kernel, this.kernel]),
+      strides: onnxAttr.ints([this.stride, this.stride]),
+      pads: onnxAttr.ints(onnxPads(padding)),
+    });
+    return {
+      value,
+      h: paddedOutputSize(x.h, this.kernel, this.stride, padding[0]),
+      w: paddedOutputSize(x.w, this.kernel, this.stride, padding[1]),
+    };
   }
 
   override dispose(): void {
