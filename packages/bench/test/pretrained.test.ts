@@ -2,7 +2,7 @@
 // which answers the requests @huggingface/hub really makes): repositories made
 // here in timm's layout (config.json + model.safetensors), loaded by
 // `vitkit predict --model hf-hub:...` and compared with the same files loaded by hand.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -27,6 +27,7 @@ import type { Prediction } from '../src/commands/predict.js';
 import { pythonRound } from '../src/format.js';
 import '../src/register-models.js';
 import { vitkit } from './cli-helpers.js';
+import { hasOnnxRuntime } from '../src/onnx/runtime.js';
 
 const images = `${sharedDir}fixtures/preprocess/images`;
 const coffee = `${images}/coffee.png`;
@@ -523,6 +524,22 @@ describe('vitkit validate', () => {
     expect((await vitkit('validate', '--model', 'hf-hub:test/vit-validate', '--data', 'mnist')).code).toBe(2);
   });
 
+  it.skipIf(!hasOnnxRuntime())('--runtime onnx gives the top-1/top-5 of tfjs', async () => {
+    hub.commit('test/vit-validate-onnx', files(await timmVit(15)));
+    const layout: [string, string][] = VIT_LABELS.map((cls, i) => [
+      cls,
+      ['chelsea.png', 'coffee.png', 'camera.png', 'palette_color.png'][i % 4]!,
+    ]);
+    const data = imageFolder('validate-onnx-data', layout);
+    const args = ['validate', '--model', 'hf-hub:test/vit-validate-onnx', '--data', `folder:${data}`, '--batch-size', '2', '--json'];
+    const viaTfjs = await vitkit(...args);
+    const viaOnnx = await vitkit(...args, '--runtime', 'onnx', '--cache-dir', join(tmp, 'onnx-cache'));
+    expect(viaTfjs.code, viaTfjs.stderr.join('\n')).toBe(0);
+    expect(viaOnnx.code, viaOnnx.stderr.join('\n')).toBe(0);
+    expect(viaOnnx.json()).toEqual(viaTfjs.json());
+    expect(readdirSync(join(tmp, 'onnx-cache')).some((f) => f.startsWith('vit_') && f.endsWith('.onnx'))).toBe(true);
+  });
+
   it("rounds as Python's round does (ties to even on the exact binary value)", () => {
     expect(pythonRound(0.03125, 4)).toBe(0.0312);
     expect(pythonRound(0.03135, 4)).toBe(0.0314);
@@ -553,6 +570,43 @@ describe("every command's --model takes a pretrained name", () => {
     const evalRun = await vitkit('eval', '--model', 'hf-hub:test/vit-commands', '--dataset', `folder:${data}`, '--workers', '1', '--json');
     expect(evalRun.code, evalRun.stderr.join('\n')).toBe(0);
     expect(evalRun.json()).toMatchObject({ model: 'hf-hub:test/vit-commands', images: 5, checkpoint: 'hf-hub:test/vit-commands' });
+
+    if (hasOnnxRuntime()) {
+      const onnxRun = await vitkit(
+        'eval',
+        '--model',
+        'hf-hub:test/vit-commands',
+        '--dataset',
+        `folder:${data}`,
+        '--batch-size',
+        '2',
+        '--runtime',
+        'onnx',
+        '--cache-dir',
+        join(tmp, 'onnx-cache'),
+        '--json',
+      );
+      expect(onnxRun.code, onnxRun.stderr.join('\n')).toBe(0);
+      const [tfjsEval, onnxEval] = [evalRun.json(), onnxRun.json()] as { top1: number; top5: number; loss: number; images: number }[];
+      expect({ top1: onnxEval!.top1, top5: onnxEval!.top5, images: onnxEval!.images }).toEqual({
+        top1: tfjsEval!.top1,
+        top5: tfjsEval!.top5,
+        images: tfjsEval!.images,
+      });
+      expect(Math.abs(onnxEval!.loss - tfjsEval!.loss)).toBeLessThan(1e-4);
+      const workers = await vitkit(
+        'eval',
+        '--model',
+        'hf-hub:test/vit-commands',
+        '--dataset',
+        `folder:${data}`,
+        '--runtime',
+        'onnx',
+        '--workers',
+        '2',
+      );
+      expect(workers.code).toBe(2);
+    }
 
     const png = join(tmp, 'attention.png');
     const att = await vitkit('attention', '--model', 'hf-hub:test/vit-commands', '--image', coffee, '--rollout', '--out', png, '--json');

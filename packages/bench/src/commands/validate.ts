@@ -11,6 +11,7 @@ import { defineCommand } from '../command.js';
 import { evalLoader, modelInput } from '../datasets.js';
 import { pythonFloat, pythonRound, textTable } from '../format.js';
 import { CHECKPOINT_OPTION, loadCommandModel, MODEL_OPTION } from '../model-loading.js';
+import { ONNX_RUNTIME_OPTIONS, OnnxSession, resolveDevice, resolveRuntime } from '../onnx/session.js';
 
 /** validate.py's result row, in its column order. */
 export interface ValidateResult {
@@ -44,13 +45,14 @@ export const validate = defineCommand({
   name: 'validate',
   summary: "timm's validate.py on an image folder: top-1/top-5 with the model's preprocessing, as CSV and JSON",
   usage:
-    'vitkit validate --model NAME.TAG|hf-hub:ORG/REPO|local-dir:DIR|NAME [--checkpoint F] --data folder:DIR [--class-map F] [--out DIR] [--json]',
+    'vitkit validate --model NAME.TAG|hf-hub:ORG/REPO|local-dir:DIR|NAME [--checkpoint F] --data folder:DIR [--class-map F] [--out DIR] [--runtime tfjs|onnx] [--json]',
   details:
     'DIR holds one folder per class (ImageNet-style). Without --class-map the sorted folder names are the class\n' +
     "indices; with it (timm's class_map: one folder name per line, its line number the model's class index) the\n" +
     "images of folders it does not name are left out. Images go through the model's eval config (its\n" +
     "pretrained_cfg). --out writes validate.csv and validate.json with timm's columns: model, top1, top1_err, top5,\n" +
-    'top5_err (percent, 4 decimals), param_count (millions, 2 decimals), img_size, crop_pct, interpolation.',
+    'top5_err (percent, 4 decimals), param_count (millions, 2 decimals), img_size, crop_pct, interpolation.\n' +
+    '--runtime onnx (or VITKIT_RUNTIME=onnx) runs the model exported to ONNX (cached in --cache-dir) in ONNX Runtime.',
   options: [
     MODEL_OPTION,
     CHECKPOINT_OPTION,
@@ -58,6 +60,7 @@ export const validate = defineCommand({
     { name: 'class-map', type: 'string', value: 'FILE', description: "folder name per line, in the model's class order" },
     { name: 'batch-size', type: 'number', value: 'B', description: 'batch size', default: 64 },
     { name: 'out', type: 'string', value: 'DIR', description: 'write validate.csv and validate.json here' },
+    ...ONNX_RUNTIME_OPTIONS,
   ],
   async run({ options }, io) {
     const name = options.model;
@@ -68,6 +71,8 @@ export const validate = defineCommand({
       throw new UsageError((e as Error).message);
     }
     if (spec.kind !== 'folder') throw new UsageError(`--data must be folder:DIR (got '${options.data}')`);
+    const runtime = resolveRuntime(options.runtime);
+    const device = resolveDevice(options.device, runtime);
     await initBackend({ quiet: true });
     let data: ImageFolder;
     try {
@@ -79,15 +84,21 @@ export const validate = defineCommand({
     const loaded = await loadCommandModel(name, { checkpoint: options.checkpoint }, io.progress);
     const { model, evalConfig } = loaded;
     let r: Awaited<ReturnType<typeof evaluate>>;
+    let session: OnnxSession | null = null;
     try {
       if (data.classes.length > model.numClasses) {
         throw new InputError(
           `${options.data} has ${data.classes.length} classes and ${name} ${model.numClasses}; give --class-map to map the folders to the model's classes`,
         );
       }
-      io.progress(`validating ${name} on ${options.data} (${data.size} images)`);
-      r = await evaluate(model, evalLoader(data, modelInput(evalConfig, loaded.inChannels), options['batch-size']));
+      model.eval();
+      if (runtime === 'onnx') session = await OnnxSession.forModel(loaded.architecture, model, { device, cacheDir: options['cache-dir'] });
+      io.progress(`validating ${name} on ${options.data} (${data.size} images${session ? `, ${session.description}` : ''})`);
+      r = await evaluate(model, evalLoader(data, modelInput(evalConfig, loaded.inChannels), options['batch-size']), {
+        forward: session?.batchForward(),
+      });
     } finally {
+      await session?.release();
       model.dispose();
     }
     const top1 = 100 * r.top1;

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { exportOnnx, type ImageClassifier, ONNX_INPUT, ONNX_OUTPUT } from '@vitkit/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { type BatchForward, exportOnnx, hwcToChw, type ImageClassifier, ONNX_INPUT, ONNX_OUTPUT } from '@vitkit/core';
 import { writeFileAtomic } from '@vitkit/core/node';
 import { InputError, type OptionSpec, UsageError } from '../args.js';
 import { encodeOnnx } from './encode.js';
@@ -121,6 +122,17 @@ export class OnnxSession {
   async run(images: Float32Array, shape: [number, number, number, number]): Promise<Float32Array> {
     const out = await this.session.run({ [ONNX_INPUT]: new this.ort.Tensor('float32', images, shape) });
     return out[ONNX_OUTPUT]!.data as Float32Array;
+  }
+
+  /** evaluate()'s forward on this session: each batch of NHWC images run as NCHW, its logits as a tensor. */
+  batchForward(): BatchForward {
+    return async (images, [b, h, w, c]) => {
+      const size = h * w * c;
+      const nchw = new Float32Array(images.length);
+      for (let i = 0; i < b; i++) nchw.set(hwcToChw(images.subarray(i * size, (i + 1) * size), h, w, c), i * size);
+      const logits = await this.run(nchw, [b, c, h, w]);
+      return tf.tensor2d(logits, [b, logits.length / b]);
+    };
   }
 
   async release(): Promise<void> {
