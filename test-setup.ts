@@ -1,3 +1,3 @@
-import { initBackend } from '@vitkit/core/node';
+import { initBackend } from '@vitkit/node';
 
 await initBackend({ quiet: true });

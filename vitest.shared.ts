@@ -5,14 +5,12 @@ import { fileURLToPath } from 'node:url';
 import type { UserWorkspaceConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
-const src = (pkg: string, entry = 'index') => `${root}packages/${pkg}/src/${entry}.ts`;
 
 export function sharedTestConfig(name: string): UserWorkspaceConfig {
   return {
     resolve: {
       alias: [
-        { find: /^@vitkit\/core\/node$/, replacement: src('core', 'node') },
-        { find: /^@vitkit\/(core|vit|hybrid-stem|cswin|crossvit|bench)$/, replacement: `${root}packages/$1/src/index.ts` },
+        { find: /^@vitkit\/(core|node|vit|hybrid-stem|cswin|crossvit|bench)$/, replacement: `${root}packages/$1/src/index.ts` },
       ],
     },
     test: {

@@ -91,7 +91,7 @@ export function checkResetClassifier(model: FeaturesModel, x: tf.Tensor): void {
 }
 
 /**
- * Runs `code` (an ES module that may import `@vitkit/core/node`) in a fresh Node process with
+ * Runs `code` (an ES module that may import `@vitkit/node`) in a fresh Node process with
  * `env` added, the workspace's TypeScript sources bundled by esbuild as vitest resolves them:
  * for what is decided once per process, such as environment variables read at backend start.
  */
@@ -106,7 +106,7 @@ export async function runNode(code: string, env: Record<string, string>): Promis
       platform: 'node',
       format: 'esm',
       outfile: out,
-      alias: { '@vitkit/core/node': `${repoRoot}packages/core/src/node.ts`, '@vitkit/core': `${repoRoot}packages/core/src/index.ts` },
+      alias: { '@vitkit/node': `${repoRoot}packages/node/src/index.ts`, '@vitkit/core': `${repoRoot}packages/core/src/index.ts` },
       packages: 'external',
       logLevel: 'error',
     });

@@ -1,5 +1,5 @@
 // What a web page would import: the model packages through their main entries
-// only (never @vitkit/core/node). run.mjs bundles this with esbuild for the
+// only (never @vitkit/node). run.mjs bundles this with esbuild for the
 // browser and fails if a Node built-in is pulled in, or if the bundler dropped
 // the registering modules (the models below must still be in the registry).
 import '@tensorflow/tfjs-backend-wasm';

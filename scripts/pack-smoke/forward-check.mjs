@@ -4,7 +4,7 @@
 // shape and a safetensors round trip (save, load into a fresh model, same logits).
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel, decodeSafetensors, encodeSafetensors, getModelEntry, listModels } from '@vitkit/core';
-import { initBackend } from '@vitkit/core/node';
+import { initBackend } from '@vitkit/node';
 import '@vitkit/vit';
 import '@vitkit/hybrid-stem';
 import '@vitkit/cswin';

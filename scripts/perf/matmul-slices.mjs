@@ -5,7 +5,7 @@
 //   node scripts/perf/matmul-slices.mjs
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { initBackend } from '@vitkit/core/node';
+import { initBackend } from '@vitkit/node';
 import { batchMatMulBySlices } from '../../packages/core/dist/wasm-batch-matmul.js';
 
 // The backend's own kernel, taken before initBackend replaces it.

@@ -6,7 +6,7 @@
 //   node scripts/perf/profile.mjs MODEL infer|train BATCH ['{"imgSize":32,...}'] [--detail BatchMatMul]
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel, localGradients } from '@vitkit/core';
-import { initBackend } from '@vitkit/core/node';
+import { initBackend } from '@vitkit/node';
 import '@vitkit/vit';
 import '@vitkit/hybrid-stem';
 import '@vitkit/cswin';

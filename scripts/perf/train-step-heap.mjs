@@ -6,7 +6,7 @@
 // (one process each: the heap only grows).
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel, localGradients } from '@vitkit/core';
-import { initBackend } from '@vitkit/core/node';
+import { initBackend } from '@vitkit/node';
 import '@vitkit/vit';
 
 const [mode = 'share', batchArg = '16'] = process.argv.slice(2);

@@ -5,7 +5,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { nearestName } from '@vitkit/core';
-import { BACKEND_CHOICES } from '@vitkit/core/node';
+import { BACKEND_CHOICES } from '@vitkit/node';
 import { type OptionSpec, parseArgs, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { commands } from './commands/index.js';

@@ -1,7 +1,7 @@
 // Datasets as the commands open them (train, eval): one split of a dataset
 // spec, and the evaluation batches a model sees.
 import { DataLoader, type EvalConfig, evalTransform, type ImageDataset, type ModelInput, subset } from '@vitkit/core';
-import { openDataset, parseDatasetSpec } from '@vitkit/core/node';
+import { openDataset, parseDatasetSpec } from '@vitkit/node';
 import { InputError } from './args.js';
 
 /** The model's input as the data pipeline needs it: its eval config, with its channel count. */

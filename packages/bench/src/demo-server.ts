@@ -12,7 +12,7 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel, encodeSafetensors, getModelEntry, seedInit } from '@vitkit/core';
-import { initBackend } from '@vitkit/core/node';
+import { initBackend } from '@vitkit/node';
 import { InputError } from './args.js';
 import './register-models.js';
 

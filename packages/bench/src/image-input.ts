@@ -4,7 +4,7 @@
 // centre crop, mean/std; the pipeline every image command runs.
 import * as tf from '@tensorflow/tfjs-core';
 import { type EvalConfig, evalResize, greyToRgb, normalize, type RawImage, toUint8Pixels } from '@vitkit/core';
-import { decodeImage } from '@vitkit/core/node';
+import { decodeImage } from '@vitkit/node';
 import { InputError } from './args.js';
 
 /** An image file decoded as PIL's convert('RGB'); a file that fails is an input error. */

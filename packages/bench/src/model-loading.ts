@@ -20,7 +20,7 @@ import {
   parsePretrainedSource,
   type WeightsReport,
 } from '@vitkit/core';
-import { CHECKPOINT_FILE, loadPretrained, loadWeightsFile } from '@vitkit/core/node';
+import { CHECKPOINT_FILE, loadPretrained, loadWeightsFile } from '@vitkit/node';
 import { InputError, type OptionSpec, UsageError } from './args.js';
 import './register-models.js';
 

@@ -5,7 +5,7 @@
 // threads and get one replica.
 import { availableParallelism } from 'node:os';
 import type { BatchForward, CreateOptions, ImageClassifier } from '@vitkit/core';
-import { DataParallel } from '@vitkit/core/node';
+import { DataParallel } from '@vitkit/node';
 import { type OptionSpec, UsageError } from './args.js';
 
 /** What each worker imports to find the registered models (as register-models.ts). */

@@ -1,7 +1,7 @@
 // `vitkit throughput --csv`: timm benchmark.py's columns, so the numbers sit in
 // the same spreadsheets as timm's (step time in milliseconds, GMACs per
 // sample, parameters in millions).
-import { writeFileAtomic } from '@vitkit/core/node';
+import { writeFileAtomic } from '@vitkit/node';
 import { csvCell } from './compare/results.js';
 import type { ThroughputCase } from './commands/throughput.js';
 

@@ -35,7 +35,7 @@ import {
   parseDatasetSpec,
   restoreCheckpoint,
   writeFileAtomic,
-} from '@vitkit/core/node';
+} from '@vitkit/node';
 import { InputError, UsageError } from './args.js';
 import type { CommandIO } from './command.js';
 import { evalLoader, modelInput, openSplit } from './datasets.js';

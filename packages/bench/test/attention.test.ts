@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel } from '@vitkit/core';
-import { saveSafetensors } from '@vitkit/core/node';
+import { saveSafetensors } from '@vitkit/node';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { vitkit } from './cli-helpers.js';

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initBackend } from '@vitkit/core/node';
+import { initBackend } from '@vitkit/node';
 import { describe, expect, it } from 'vitest';
 import { fixtureDir } from '../../../test-utils/index.js';
 import { commands } from '../src/commands/index.js';

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensorsHeader } from '@vitkit/core';
-import { loadSafetensors } from '@vitkit/core/node';
+import { loadSafetensors } from '@vitkit/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vitkit } from './cli-helpers.js';

@@ -20,7 +20,7 @@ import {
   preprocessImage,
   seedInit,
 } from '@vitkit/core';
-import { decodeImage, writeFileAtomic } from '@vitkit/core/node';
+import { decodeImage, writeFileAtomic } from '@vitkit/node';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/register-models.js';

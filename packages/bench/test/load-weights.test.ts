@@ -17,7 +17,7 @@ import {
   registerModel,
   type StateDict,
 } from '@vitkit/core';
-import { loadSafetensors, saveSafetensors } from '@vitkit/core/node';
+import { loadSafetensors, saveSafetensors } from '@vitkit/node';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureDir } from '../../../test-utils/index.js';

@@ -12,7 +12,7 @@ import {
   type OnnxModel,
   type StateDict,
 } from '@vitkit/core';
-import { loadSafetensors, saveSafetensors } from '@vitkit/core/node';
+import { loadSafetensors, saveSafetensors } from '@vitkit/node';
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import type { Prediction } from '../src/commands/predict.js';

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeEntry, evalConfigOf, getModelEntry, hwcToChw, preprocessImage, readSafetensorsHeader } from '@vitkit/core';
-import { decodeImage } from '@vitkit/core/node';
+import { decodeImage } from '@vitkit/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sharedDir } from '../../../test-utils/index.js';
 import '../src/register-models.js';

@@ -19,7 +19,7 @@ import {
   readSafetensorsHeader,
   type StateDict,
 } from '@vitkit/core';
-import { classifyFiles, decodeImage, initBackend, loadPretrained, loadSafetensors } from '@vitkit/core/node';
+import { classifyFiles, decodeImage, initBackend, loadPretrained, loadSafetensors } from '@vitkit/node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeHub } from '../../../test-utils/fake-hub.js';
 import { sharedDir } from '../../../test-utils/index.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel, localGradients, seedInit } from '@vitkit/core';
-import { DataParallel, loadMnist } from '@vitkit/core/node';
+import { DataParallel, loadMnist } from '@vitkit/node';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Prediction } from '../src/commands/predict.js';

@@ -1,7 +1,7 @@
 // Every family's reference fixture on the WebGPU backend, for real: Dawn over
 // Mesa's llvmpipe on machines without a GPU (.ci/run installs Mesa).
 import * as tf from '@tensorflow/tfjs-core';
-import { gpuErrors, initBackend, runParityFixture } from '@vitkit/core/node';
+import { gpuErrors, initBackend, runParityFixture } from '@vitkit/node';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureDir } from '../../../test-utils/index.js';
 import '../src/register-models.js';

@@ -3,7 +3,7 @@
 // by dispose(), and what `vitkit info` and `vitkit throughput` say about the adapter.
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel, createOptimizer, localGradients, trainStep } from '@vitkit/core';
-import { gpuBufferCounts, gpuErrors, initBackend } from '@vitkit/core/node';
+import { gpuBufferCounts, gpuErrors, initBackend } from '@vitkit/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import '../src/register-models.js';
 import type { ThroughputCase } from '../src/commands/throughput.js';

@@ -92,7 +92,7 @@ export function createModel(name: string, options: CreateOptions = {}): ImageCla
   if (source.kind !== 'registry' || (source.tag !== null && registry.has(source.name))) {
     throw new Error(
       `createModel('${name}'): this name points at pretrained weights, which cannot be fetched synchronously; ` +
-        `use await loadPretrained('${name}') from '@vitkit/core/node'`,
+        `use await loadPretrained('${name}') from '@vitkit/node'`,
     );
   }
   const entry = getModelEntry(name);

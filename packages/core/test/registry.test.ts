@@ -119,7 +119,7 @@ describe('model registry', () => {
     register(`${P}_gamma`, `${P}-g`);
     for (const name of ['hf-hub:timm/vit_small_patch16_224.augreg_in21k_ft_in1k', 'local-dir:runs/train', `${P}_gamma.in1k`]) {
       expect(() => createModel(name)).toThrow(
-        `createModel('${name}'): this name points at pretrained weights, which cannot be fetched synchronously; use await loadPretrained('${name}') from '@vitkit/core/node'`,
+        `createModel('${name}'): this name points at pretrained weights, which cannot be fetched synchronously; use await loadPretrained('${name}') from '@vitkit/node'`,
       );
     }
     expect(() => createModel(`${P}_nothing.in1k`)).toThrow(/unknown model/);

@@ -1,9 +1,6 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadSafetensors, readSafetensorsFile, saveSafetensors, writeFileAtomic } from '@vitkit/core/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fixtureDir } from '../../../test-utils/index.js';
 import {
   decodeEntry,
@@ -39,6 +36,12 @@ function expectSafetensorsError(bytes: Uint8Array, reason: RegExp): void {
 }
 
 const f32 = (n: number) => new Uint8Array(4 * n);
+
+/** A fixture's bytes and its tensors decoded in memory (the file API is @vitkit/node's, tested there). */
+async function readFixture(path: string): Promise<{ bytes: Uint8Array; sd: StateDict }> {
+  const bytes = new Uint8Array(await readFile(path));
+  return { bytes, sd: decodeSafetensors(bytes, path) };
+}
 
 describe('safetensors round trip', () => {
   it('F32, int32 as I64, and metadata come back exactly; keys sorted; header 8-byte aligned', async () => {
@@ -152,9 +155,8 @@ describe('safetensors: the shared fixtures', () => {
   it.each(names)('%s: every tensor decodes with the shape its header gives', async (name) => {
     for (const file of ['weights.safetensors', 'io.safetensors']) {
       const path = `${fixtureDir(name)}/${file}`;
-      const bytes = await readSafetensorsFile(path);
+      const { bytes, sd } = await readFixture(path);
       const header = readSafetensorsHeader(bytes, path);
-      const sd = await loadSafetensors(path);
       expect(Object.keys(sd).sort()).toEqual(Object.keys(header.entries).sort());
       for (const [key, e] of Object.entries(header.entries)) {
         expect(sd[key]!.shape, key).toEqual(e.shape);
@@ -168,10 +170,9 @@ describe('safetensors: the shared fixtures', () => {
     const dir = fixtureDir('vit_tiny');
     const config = JSON.parse(await readFile(`${dir}/config.json`, 'utf8')) as { num_params: number };
     const path = `${dir}/weights.safetensors`;
-    const bytes = await readSafetensorsFile(path);
+    const { bytes, sd } = await readFixture(path);
     const header = readSafetensorsHeader(bytes, path);
     expect(header.metadata).toEqual({ format: 'pt' });
-    const sd = await loadSafetensors(path);
     expect(sd['blocks.0.attn.qkv.weight']!.shape).toEqual([192, 64]);
     expect(sd['patch_embed.proj.weight']!.shape).toEqual([64, 3, 4, 4]);
     expect(sd['cls_token']!.shape).toEqual([1, 1, 64]);
@@ -186,7 +187,7 @@ describe('safetensors: the shared fixtures', () => {
   });
 
   it('vitc_tiny: I64 BatchNorm counters read as int32 scalars', async () => {
-    const sd = await loadSafetensors(`${fixtureDir('vitc_tiny')}/weights.safetensors`);
+    const { sd } = await readFixture(`${fixtureDir('vitc_tiny')}/weights.safetensors`);
     const counters = Object.entries(sd).filter(([k]) => k.endsWith('num_batches_tracked'));
     expect(counters.length).toBe(2);
     for (const [, t] of counters) {
@@ -291,54 +292,5 @@ describe('safetensors: malformed files get a SafetensorsError naming the file an
     );
     new DataView(data.buffer).setBigInt64(8, -(2n ** 40n), true);
     expectSafetensorsError(craft({ n: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, data), /outside the int32 range/);
-  });
-
-  it('loadSafetensors names the path; a missing file is a clear error', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'vitkit-st-'));
-    try {
-      const path = join(dir, 'broken.safetensors');
-      await writeFile(path, craft(one, f32(1)));
-      await expect(loadSafetensors(path)).rejects.toThrow(`${path}: not a valid safetensors file`);
-      await expect(loadSafetensors(join(dir, 'absent.safetensors'))).rejects.toThrow(/absent\.safetensors: cannot read \(ENOENT\)/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
-});
-
-describe('saveSafetensors writes atomically', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vitkit-st-'));
-  });
-  afterAll(() => rm(dir, { recursive: true, force: true }));
-
-  it('writes a readable file and nothing else', async () => {
-    const path = join(dir, 'ok.safetensors');
-    const t = tf.tensor2d([[1, 2, 3]]);
-    await saveSafetensors(path, { t }, { metadata: { step: '3' } });
-    expect(await readdir(dir)).toEqual(['ok.safetensors']);
-    const back = await loadSafetensors(path);
-    expect(Array.from(back['t']!.dataSync())).toEqual([1, 2, 3]);
-    expect(readSafetensorsHeader(await readSafetensorsFile(path)).metadata).toEqual({ step: '3' });
-    tf.dispose([t, ...Object.values(back)]);
-  });
-
-  it('keeps an existing file when encoding fails (unsupported dtype), leaving no partial file', async () => {
-    const path = join(dir, 'keep.safetensors');
-    await writeFile(path, 'previous checkpoint');
-    const good = tf.tensor1d([1]);
-    const text = tf.tensor1d(['not a number'], 'string');
-    await expect(saveSafetensors(path, { good, text })).rejects.toThrow(/tensor 'text' has dtype string/);
-    expect(await readFile(path, 'utf8')).toBe('previous checkpoint');
-    expect((await readdir(dir)).filter((f) => f.startsWith('keep'))).toEqual(['keep.safetensors']);
-    tf.dispose([good, text]);
-  });
-
-  it('removes its temporary file when the final rename fails', async () => {
-    const target = join(dir, 'is-a-directory');
-    await mkdir(target);
-    await expect(writeFileAtomic(target, 'data')).rejects.toThrow();
-    expect((await readdir(dir)).filter((f) => f.startsWith('is-a-directory'))).toEqual(['is-a-directory']);
   });
 });

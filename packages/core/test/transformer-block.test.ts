@@ -1,8 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadSafetensors } from '@vitkit/core/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, fixtureDir } from '../../../test-utils/index.js';
-import { prependToken, type StateDict, TransformerBlock } from '../src/index.js';
+import { decodeSafetensors, prependToken, type StateDict, TransformerBlock } from '../src/index.js';
 
 // vit_tiny's first block in isolation: from the fixture's patch_embed output,
 // through class token and position embedding, to inter.blocks.0.
@@ -10,8 +10,8 @@ describe('TransformerBlock against timm (vit_tiny fixture)', () => {
   let weights: StateDict;
   let io: StateDict;
   beforeAll(async () => {
-    weights = await loadSafetensors(`${fixtureDir('vit_tiny')}/weights.safetensors`);
-    io = await loadSafetensors(`${fixtureDir('vit_tiny')}/io.safetensors`);
+    weights = decodeSafetensors(new Uint8Array(await readFile(`${fixtureDir('vit_tiny')}/weights.safetensors`)));
+    io = decodeSafetensors(new Uint8Array(await readFile(`${fixtureDir('vit_tiny')}/io.safetensors`)));
   });
   afterAll(() => tf.dispose([...Object.values(weights), ...Object.values(io)]));
 

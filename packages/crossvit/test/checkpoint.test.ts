@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { getReferenceAdapter, loadWeights, type StateDict, StateDictError } from '@vitkit/core';
-import { loadSafetensors } from '@vitkit/core/node';
+import { loadSafetensors } from '@vitkit/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, fixtureDir } from '../../../test-utils/index.js';
 import { type CrossViT, configFromReferenceArgs, convertCrossViTStateDict } from '../src/index.js';

@@ -1,4 +1,4 @@
-import { runParityFixture } from '@vitkit/core/node';
+import { runParityFixture } from '@vitkit/node';
 import { describe, expect, it } from 'vitest';
 import { fixtureDir } from '../../../test-utils/index.js';
 import '../src/index.js';

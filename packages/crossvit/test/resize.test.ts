@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PatchEmbed, resize2d, type StateDict } from '@vitkit/core';
-import { loadSafetensors } from '@vitkit/core/node';
+import { loadSafetensors } from '@vitkit/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, fixtureDir } from '../../../test-utils/index.js';
 import { MultiConvPatchEmbed } from '../src/index.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { StateDict } from '@vitkit/core';
-import { loadSafetensors } from '@vitkit/core/node';
+import { loadSafetensors } from '@vitkit/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureDir } from '../../../test-utils/index.js';
 import { fromPyclsParams, fromPyclsStateDict, toPyclsStateDict } from '../src/index.js';

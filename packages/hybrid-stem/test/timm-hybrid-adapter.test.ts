@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getReferenceAdapter } from '@vitkit/core';
-import { runParityFixture } from '@vitkit/core/node';
+import { runParityFixture } from '@vitkit/node';
 import { VisionTransformer } from '@vitkit/vit';
 import { describe, expect, it } from 'vitest';
 import { fixtureDir } from '../../../test-utils/index.js';

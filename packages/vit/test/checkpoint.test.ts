@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel, loadWeights } from '@vitkit/core';
-import { loadSafetensors } from '@vitkit/core/node';
+import { loadSafetensors } from '@vitkit/node';
 import { describe, expect, it } from 'vitest';
 import { expectClose, fixtureDir } from '../../../test-utils/index.js';
 import { optionsFromTimmKwargs, VisionTransformer } from '../src/index.js';

@@ -1,5 +1,5 @@
 import { getReferenceAdapter } from '@vitkit/core';
-import { runParityFixture } from '@vitkit/core/node';
+import { runParityFixture } from '@vitkit/node';
 import { describe, expect, it } from 'vitest';
 import { fixtureDir } from '../../../test-utils/index.js';
 import '../src/index.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { canExplainAttention } from '@vitkit/core';
-import { initBackend, writeFileAtomic } from '@vitkit/core/node';
+import { initBackend, writeFileAtomic } from '@vitkit/node';
 import { InputError, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { loadImageForModel } from '../image-input.js';

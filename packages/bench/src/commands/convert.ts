@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { type EncodeOptions, readTorchCheckpoint, type StateDict } from '@vitkit/core';
-import { saveSafetensors } from '@vitkit/core/node';
+import { saveSafetensors } from '@vitkit/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError, UsageError } from '../args.js';
 import type { Command } from '../command.js';

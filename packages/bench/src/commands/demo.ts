@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readSafetensorsHeader } from '@vitkit/core';
-import { initBackend } from '@vitkit/core/node';
+import { initBackend } from '@vitkit/node';
 import { InputError, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { startDemoServer } from '../demo-server.js';

@@ -1,7 +1,7 @@
 // `vitkit eval`: top-1/top-5 of saved weights on a dataset's test split, on
 // TensorFlow.js or on ONNX Runtime (--runtime onnx).
 import { type BatchForward, evaluate } from '@vitkit/core';
-import { type DataParallel, DATASET_SPEC_HELP, initBackend } from '@vitkit/core/node';
+import { type DataParallel, DATASET_SPEC_HELP, initBackend } from '@vitkit/node';
 import { defineCommand } from '../command.js';
 import { evalLoader, modelInput, openSplit } from '../datasets.js';
 import { InputError, UsageError } from '../args.js';

@@ -1,7 +1,7 @@
 // `vitkit export`: a registered model (and its weights) as an ONNX file for
 // deployment: ONNX Runtime on servers and phones, onnxruntime-web, TensorRT.
 import { exportOnnx, OnnxExportError, type OnnxModel, ONNX_OPSETS } from '@vitkit/core';
-import { initBackend, writeFileAtomic } from '@vitkit/core/node';
+import { initBackend, writeFileAtomic } from '@vitkit/node';
 import { InputError, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { loadCommandModel, MODEL_OPTION, NUM_CLASSES_OPTION } from '../model-loading.js';

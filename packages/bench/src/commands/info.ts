@@ -1,6 +1,6 @@
 import { cpus, totalmem } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '@vitkit/core/node';
+import { initBackend } from '@vitkit/node';
 import { defineCommand } from '../command.js';
 import { packageVersion, VITKIT_PACKAGES } from '../versions.js';
 

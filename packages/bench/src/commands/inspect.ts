@@ -1,4 +1,4 @@
-import { readSafetensorsFile } from '@vitkit/core/node';
+import { readSafetensorsFile } from '@vitkit/node';
 import { readSafetensorsHeader } from '@vitkit/core';
 import { InputError, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';

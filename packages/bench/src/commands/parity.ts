@@ -1,4 +1,4 @@
-import { initBackend, runParityFixture } from '@vitkit/core/node';
+import { initBackend, runParityFixture } from '@vitkit/node';
 import { InputError, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { textTable } from '../format.js';

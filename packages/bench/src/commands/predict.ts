@@ -11,7 +11,7 @@ import {
   type RawImage,
   topClasses,
 } from '@vitkit/core';
-import { initBackend } from '@vitkit/core/node';
+import { initBackend } from '@vitkit/node';
 import { InputError, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { decodeImageFile } from '../image-input.js';

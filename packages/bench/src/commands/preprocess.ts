@@ -19,7 +19,7 @@ import {
   listModels,
   preprocessImage,
 } from '@vitkit/core';
-import { decodeImage, initBackend, readPretrainedConfig, resolvePretrainedConfigFile, saveSafetensors } from '@vitkit/core/node';
+import { decodeImage, initBackend, readPretrainedConfig, resolvePretrainedConfigFile, saveSafetensors } from '@vitkit/node';
 import { InputError, type OptionsOf, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { isPretrainedName } from '../model-loading.js';

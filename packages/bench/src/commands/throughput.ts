@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createOptimizer, localGradients, trainStep } from '@vitkit/core';
-import { currentBackend, type DataParallel, type GpuAdapterInfo, initBackend, wasmHeapBytes } from '@vitkit/core/node';
+import { currentBackend, type DataParallel, type GpuAdapterInfo, initBackend, wasmHeapBytes } from '@vitkit/node';
 import { InputError, type OptionsOf, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { textTable } from '../format.js';

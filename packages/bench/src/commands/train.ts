@@ -1,7 +1,7 @@
 // `vitkit train`: the command line of `trainModel` (training.ts): trains a
 // registered model on a dataset from scratch or from --pretrained weights,
 // checkpointing into --out and resuming with --resume.
-import { DATASET_SPEC_HELP } from '@vitkit/core/node';
+import { DATASET_SPEC_HELP } from '@vitkit/node';
 import type { OptionsOf } from '../args.js';
 import { defineCommand } from '../command.js';
 import { MODEL_OPTION } from '../model-loading.js';

@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { evaluate } from '@vitkit/core';
-import { ImageFolder, initBackend, parseDatasetSpec, readClassMap, writeFileAtomic } from '@vitkit/core/node';
+import { ImageFolder, initBackend, parseDatasetSpec, readClassMap, writeFileAtomic } from '@vitkit/node';
 import { InputError, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
 import { evalLoader, modelInput } from '../datasets.js';

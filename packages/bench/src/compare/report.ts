@@ -4,7 +4,7 @@
 // seed, failures, the recipe and the machines) and the chart (SVG and PNG).
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@vitkit/core/node';
+import { writeFileAtomic } from '@vitkit/node';
 import sharp from 'sharp';
 import type { SweepRecipe } from '../sweep/recipe.js';
 import { CONFIDENCE, type Estimate } from '../sweep/statistics.js';

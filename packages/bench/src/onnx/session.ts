@@ -7,7 +7,7 @@ import { availableParallelism, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BatchForward, exportOnnx, hwcToChw, type ImageClassifier, ONNX_INPUT, ONNX_OUTPUT } from '@vitkit/core';
-import { writeFileAtomic } from '@vitkit/core/node';
+import { writeFileAtomic } from '@vitkit/node';
 import { InputError, type OptionSpec, UsageError } from '../args.js';
 import { encodeOnnx } from './encode.js';
 import { loadOnnxRuntime, type OnnxRuntime, onnxRuntimePackageDir } from './runtime.js';

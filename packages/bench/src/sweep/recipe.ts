@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { getModelEntry, type StepProgress } from '@vitkit/core';
-import { CHECKPOINT_FILE } from '@vitkit/core/node';
+import { CHECKPOINT_FILE } from '@vitkit/node';
 import { InputError } from '../args.js';
 import { TRAIN_DEFAULTS, type TrainRecipe, trainModel } from '../training.js';
 import '../register-models.js';

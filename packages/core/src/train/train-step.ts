@@ -7,6 +7,7 @@ import type { Layer } from '../layers/layer.js';
 import { clipByGlobalNorm } from './clip.js';
 import { crossEntropy } from './losses.js';
 import type { Optimizer } from './optimizer.js';
+import './register-gradients.js';
 
 /** The loss became NaN or infinite; the weights were not updated. */
 export class NonFiniteLossError extends Error {
@@ -37,8 +38,17 @@ export function batchTensors(batch: Batch): { x: tf.Tensor4D; target: tf.Tensor 
   return { x, target };
 }
 
+/** Throws a clear error when no gradient functions are registered (tfjs-core alone registers none). */
+export function assertGradientsRegistered(): void {
+  if (tf.getGradient(tf.BatchMatMul) === undefined)
+    throw new Error(
+      "TensorFlow.js has no gradient functions registered, so nothing can be trained: in Node import '@vitkit/node' (it registers them); in a bundle, @vitkit/core registers them itself",
+    );
+}
+
 /** Loss and gradients of `model` on `batch`, computed here. */
 export function localGradients(model: Layer): GradientFn {
+  assertGradientsRegistered();
   const named = model.namedParameters();
   const params = named.map(([, v]) => v);
   return async (batch, labelSmoothing) => {
