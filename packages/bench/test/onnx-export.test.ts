@@ -165,7 +165,7 @@ function duplicateInitializers(m: OnnxModel): string[] {
 }
 
 describe('exportOnnx constants', () => {
-  it('a ResNet hybrid stores each constant once: one unit scale and zero bias per GroupNorm group size', () => {
+  it('a ResNet hybrid stores each constant once: one unit scale per GroupNorm group size', () => {
     const model = createModel('vit_hybrid_micro_32').eval();
     try {
       // Random parameters, so that only constants can repeat (at init every norm's weight is ones and its bias zeros).
@@ -182,7 +182,8 @@ describe('exportOnnx constants', () => {
       expect([...groupSizes].sort((a, b) => a! - b!)).toEqual([64, 256]);
       expect(groupNorms.length).toBe(5);
       expect(new Set(groupNorms.map((n) => n.inputs[1])).size).toBe(groupSizes.size);
-      expect(new Set(groupNorms.map((n) => n.inputs[2])).size).toBe(groupSizes.size);
+      // No bias input: LayerNormalization's is optional and zero when absent.
+      expect(groupNorms.every((n) => n.inputs.length === 2)).toBe(true);
     } finally {
       model.dispose();
     }

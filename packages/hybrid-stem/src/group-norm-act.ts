@@ -51,17 +51,16 @@ export class GroupNormAct extends Layer {
 
   /**
    * Without GroupNormalization (its semantics changed in opset 21): Reshape to
-   * [B, G, -1], LayerNormalization over the last axis with unit scale and zero
-   * bias, Reshape back to [B, C, H, W], the per-channel affine, then Relu. The
-   * scale and bias are graph constants, one of each for all the norms whose
-   * groups hold as many values.
+   * [B, G, -1], LayerNormalization over the last axis with unit scale and no
+   * bias (an optional input, zero when absent), Reshape back to [B, C, H, W],
+   * the per-channel affine, then Relu. The scale is a graph constant, one for
+   * all the norms whose groups hold as many values.
    */
   toOnnx(g: OnnxScope, x: OnnxMap): OnnxMap {
     const groupSize = (this.channels / this.groups) * x.h * x.w;
     const grouped = g.reshape(x.value, [0, this.groups, -1]);
     const unitScale = g.constant(`const_f32_ones_${groupSize}`, new Float32Array(groupSize).fill(1), [groupSize]);
-    const zeroBias = g.constant(`const_f32_zeros_${groupSize}`, new Float32Array(groupSize), [groupSize]);
-    const normalized = g.op('LayerNormalization', [grouped, unitScale, zeroBias], {
+    const normalized = g.op('LayerNormalization', [grouped, unitScale], {
       axis: onnxAttr.int(-1),
       epsilon: onnxAttr.float(this.eps),
     });
