@@ -150,6 +150,46 @@ describe.skipIf(!hasOnnxRuntime())('exportOnnx --dynamic-batch', () => {
   });
 });
 
+/** The initializers whose dtype, dims and values equal an earlier one's, by name. */
+function duplicateInitializers(m: OnnxModel): string[] {
+  const seen = new Map<string, string>();
+  const duplicates: string[] = [];
+  for (const t of m.initializers) {
+    const bytes = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64');
+    const key = `${t.data.constructor.name}[${t.dims.join(',')}]${bytes}`;
+    const first = seen.get(key);
+    if (first) duplicates.push(`${t.name} = ${first}`);
+    else seen.set(key, t.name);
+  }
+  return duplicates;
+}
+
+describe('exportOnnx constants', () => {
+  it('a ResNet hybrid stores each constant once: one unit scale per GroupNorm group size', () => {
+    const model = createModel('vit_hybrid_micro_32').eval();
+    try {
+      // Random parameters, so that only constants can repeat (at init every norm's weight is ones and its bias zeros).
+      tf.tidy(() => {
+        for (const [i, p] of model.parameters().entries()) p.assign(tf.randomNormal(p.shape, 0, 1, 'float32', i));
+      });
+      const graph = exportOnnx(model);
+      checkStructure(graph);
+      expect(duplicateInitializers(graph)).toEqual([]);
+      const layerNorms = graph.nodes.filter((n) => n.opType === 'LayerNormalization');
+      const groupNorms = layerNorms.filter((n) => n.name.startsWith('patch_embed.backbone.'));
+      const groupSizes = new Set(groupNorms.map((n) => graph.initializers.find((t) => t.name === n.inputs[1])!.dims[0]));
+      // The stem's norm (32 channels at 16x16), the bottleneck's mid norms (32 at 8x8) and its output and shortcut norms (128 at 8x8).
+      expect([...groupSizes].sort((a, b) => a! - b!)).toEqual([64, 256]);
+      expect(groupNorms.length).toBe(5);
+      expect(new Set(groupNorms.map((n) => n.inputs[1])).size).toBe(groupSizes.size);
+      // No bias input: LayerNormalization's is optional and zero when absent.
+      expect(groupNorms.every((n) => n.inputs.length === 2)).toBe(true);
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
 describe('exportOnnx errors', () => {
   const tiny = { imgSize: 32, depth: 1 };
   it('names the layer whose options cannot be exported', () => {

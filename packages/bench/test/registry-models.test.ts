@@ -10,7 +10,7 @@
 // 2x2 to 4x4 token grid exercise it. The full-size counts are checked against
 // ../shared/tables/reference-models.json in each family's own tests.
 import * as tf from '@tensorflow/tfjs-core';
-import { type CreateOptions, createModel, getModelEntry, listModels, type ModelEntry, PatchEmbed } from '@vitkit/core';
+import { type CreateOptions, createModel, getModelEntry, listModels, type ModelEntry, microDefaults, PatchEmbed } from '@vitkit/core';
 import { CSWIN_PRESETS } from '@vitkit/cswin';
 import { PRESETS as HYBRID_PRESETS, RESNET_HYBRID_PRESETS } from '@vitkit/hybrid-stem';
 import { type EmbedLayerFactory, VIT_PRESETS } from '@vitkit/vit';
@@ -94,6 +94,8 @@ describe.each(listModels())('%s', (name) => {
     expect(Number.isInteger(d.imgSize) && Number.isInteger(d.numClasses) && Number.isInteger(d.inChannels)).toBe(true);
     expect(d.implementation.length * d.paper.length).toBeGreaterThan(0);
     expect(entry.options.names).toEqual(expect.arrayContaining(['numClasses', 'imgSize', 'inChannels', 'dropRate', 'dropPathRate']));
+    // A micro model differs from the others only in what its family gives microDefaults.
+    if (name.endsWith('_micro_32')) expect(d).toEqual(microDefaults(d));
   });
 
   it('forward, backward, state-dict round trip, no leak; numParams and complexity equal the static cost', () => {

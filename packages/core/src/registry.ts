@@ -66,6 +66,28 @@ export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
 export const INCEPTION_MEAN: [number, number, number] = [0.5, 0.5, 0.5];
 export const INCEPTION_STD: [number, number, number] = [0.5, 0.5, 0.5];
 
+/**
+ * The default config of a micro model (`*_micro_32`, the bench's models for
+ * 32x32 experiments): 32x32 RGB input, 10 classes, mean/std 0.5, no crop, and
+ * no reference figures (nothing published to reproduce). The family gives the
+ * rest: its name, interpolation, the implementation it mirrors and the paper.
+ */
+export function microDefaults(own: Pick<ModelDefaults, 'family' | 'interpolation' | 'implementation' | 'paper'>): ModelDefaults {
+  return {
+    family: own.family,
+    imgSize: 32,
+    inChannels: 3,
+    numClasses: 10,
+    mean: INCEPTION_MEAN,
+    std: INCEPTION_STD,
+    cropPct: 1,
+    interpolation: own.interpolation,
+    implementation: own.implementation,
+    paper: own.paper,
+    figures: {},
+  };
+}
+
 const registry = new Map<string, ModelEntry>();
 /** The entry each model built by `createModel` came from, so its weights load without naming the family again. */
 const origins = new WeakMap<ImageClassifier, ModelEntry>();

@@ -1,16 +1,7 @@
 // The registered CSWin configurations: the official repository's six models
 // (Table 1 of the paper; heads as in the code, which gives CSWin-L 24 heads in
 // stage 4 where the paper's table says 48) and a micro model for 32x32 inputs.
-import {
-  declareOptions,
-  IMAGENET_MEAN,
-  IMAGENET_STD,
-  INCEPTION_MEAN,
-  INCEPTION_STD,
-  type ModelDefaults,
-  type OptionsOf,
-  presetValue,
-} from '@vitkit/core';
+import { declareOptions, IMAGENET_MEAN, IMAGENET_STD, type ModelDefaults, microDefaults, type OptionsOf, presetValue } from '@vitkit/core';
 import type { CSWinConfig } from './cswin-transformer.js';
 
 export const CSWIN_PAPER =
@@ -238,17 +229,10 @@ export const CSWIN_MICRO: CSWinPreset = {
     attnDropRate: 0,
     dropPathRate: 0,
   },
-  defaults: {
+  defaults: microDefaults({
     family: 'cswin',
-    imgSize: 32,
-    inChannels: 3,
-    numClasses: 10,
-    mean: INCEPTION_MEAN,
-    std: INCEPTION_STD,
-    cropPct: 1.0,
     interpolation: 'bilinear',
     implementation: `${OFFICIAL} CSWinTransformer (vitkit micro configuration)`,
     paper: CSWIN_PAPER,
-    figures: {},
-  },
+  }),
 };

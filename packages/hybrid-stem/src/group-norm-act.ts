@@ -51,21 +51,19 @@ export class GroupNormAct extends Layer {
 
   /**
    * Without GroupNormalization (its semantics changed in opset 21): Reshape to
-   * [B, G, -1], LayerNormalization over the last axis with unit scale and zero
-   * bias, Reshape back to [B, C, H, W], the per-channel affine, then Relu.
+   * [B, G, -1], LayerNormalization over the last axis with unit scale and no
+   * bias (an optional input, zero when absent), Reshape back to [B, C, H, W],
+   * the per-channel affine, then Relu. The scale is a graph constant, one for
+   * all the norms whose groups hold as many values.
    */
   toOnnx(g: OnnxScope, x: OnnxMap): OnnxMap {
     const groupSize = (this.channels / this.groups) * x.h * x.w;
     const grouped = g.reshape(x.value, [0, this.groups, -1]);
-    const normalized = g.op(
-      'LayerNormalization',
-      [
-        grouped,
-        g.initializer('unit_scale', new Float32Array(groupSize).fill(1), [groupSize]),
-        g.initializer('zero_bias', new Float32Array(groupSize), [groupSize]),
-      ],
-      { axis: onnxAttr.int(-1), epsilon: onnxAttr.float(this.eps) },
-    );
+    const unitScale = g.constant(`const_f32_ones_${groupSize}`, new Float32Array(groupSize).fill(1), [groupSize]);
+    const normalized = g.op('LayerNormalization', [grouped, unitScale], {
+      axis: onnxAttr.int(-1),
+      epsilon: onnxAttr.float(this.eps),
+    });
     const perChannel = (name: string, t: tf.Tensor) => g.initializer(name, readFloats(t), [this.channels, 1, 1]);
     const map = g.reshape(normalized, [0, this.channels, x.h, x.w]);
     const y = g.op('Add', [g.op('Mul', [map, perChannel('weight', this.weight)]), perChannel('bias', this.bias)]);

@@ -2,7 +2,7 @@
 // (ViTP-nGF with a 16x16 patchify stem; ViTC-nGF with a conv stem and one block
 // fewer, so the stem's cost takes the place of that block), as pycls' configs
 // spell them, and a micro model for 32x32 experiments.
-import { IMAGENET_MEAN, IMAGENET_STD, INCEPTION_MEAN, INCEPTION_STD, type ModelDefaults, type ReferenceFigures } from '@vitkit/core';
+import { IMAGENET_MEAN, IMAGENET_STD, type ModelDefaults, microDefaults, type ReferenceFigures } from '@vitkit/core';
 import type { ConvStemConfig } from './conv-stem.js';
 import type { HybridStemOptions } from './pycls-vit.js';
 
@@ -145,19 +145,7 @@ const MICRO: Preset = {
     posEmbedInitStd: 1,
     attentionInit: 'mimetic',
   },
-  defaults: {
-    family: 'hybrid-stem',
-    imgSize: 32,
-    inChannels: 3,
-    numClasses: 10,
-    mean: INCEPTION_MEAN,
-    std: INCEPTION_STD,
-    cropPct: 1,
-    interpolation: 'bilinear',
-    implementation: IMPLEMENTATION,
-    paper: PAPER,
-    figures: {},
-  },
+  defaults: microDefaults({ family: 'hybrid-stem', interpolation: 'bilinear', implementation: IMPLEMENTATION, paper: PAPER }),
 };
 
 export const PRESETS: Preset[] = [...paperPresets(), MICRO];

@@ -3,7 +3,7 @@
 // bicubic, crop 0.9 at 224 and 1.0 at 384), the reference counts and top-1
 // from ../shared/tables/reference-models.json (copied as data; a test checks
 // them against the table), and a micro model for 32x32 experiments.
-import { INCEPTION_MEAN, INCEPTION_STD, type ModelDefaults, type ReferenceFigures } from '@vitkit/core';
+import { INCEPTION_MEAN, INCEPTION_STD, type ModelDefaults, microDefaults, type ReferenceFigures } from '@vitkit/core';
 import { VIT_PAPER } from '@vitkit/vit';
 import type { ResNetHybridOptions } from './resnet-hybrid.js';
 
@@ -168,19 +168,7 @@ const MICRO: ResNetHybridPreset = {
     posEmbedInitStd: 1,
     attentionInit: 'mimetic',
   },
-  defaults: {
-    family: 'hybrid-stem',
-    imgSize: 32,
-    inChannels: 3,
-    numClasses: 10,
-    mean: INCEPTION_MEAN,
-    std: INCEPTION_STD,
-    cropPct: 1,
-    interpolation: 'bicubic',
-    implementation: TIMM_HYBRID,
-    paper: VIT_PAPER,
-    figures: {},
-  },
+  defaults: microDefaults({ family: 'hybrid-stem', interpolation: 'bicubic', implementation: TIMM_HYBRID, paper: VIT_PAPER }),
 };
 
 export const RESNET_HYBRID_PRESETS: ResNetHybridPreset[] = [

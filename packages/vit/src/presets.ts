@@ -2,7 +2,15 @@
 // architecture it picks and timm's default config (preprocessing), plus the
 // reference counts and paper figures from ../shared/tables/reference-models.json
 // (copied as data; a test checks them against the table).
-import { IMAGENET_MEAN, IMAGENET_STD, INCEPTION_MEAN, INCEPTION_STD, type ModelDefaults, type ReferenceFigures } from '@vitkit/core';
+import {
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  INCEPTION_MEAN,
+  INCEPTION_STD,
+  type ModelDefaults,
+  microDefaults,
+  type ReferenceFigures,
+} from '@vitkit/core';
 import type { VisionTransformerOptions } from './vision-transformer.js';
 
 export const VIT_PAPER =
@@ -157,19 +165,7 @@ const MICRO: VitPreset = {
     shiftedPatches: true,
     localityAttention: true,
   },
-  defaults: {
-    family: 'vit',
-    imgSize: 32,
-    inChannels: 3,
-    numClasses: 10,
-    mean: [0.5, 0.5, 0.5],
-    std: [0.5, 0.5, 0.5],
-    cropPct: 1.0,
-    interpolation: 'bicubic',
-    implementation: TIMM_VIT,
-    paper: VIT_PAPER,
-    figures: {},
-  },
+  defaults: microDefaults({ family: 'vit', interpolation: 'bicubic', implementation: TIMM_VIT, paper: VIT_PAPER }),
 };
 
 // timm 0.6.13 has no ViT-Ti/32 and no ViT-H/14 at 384.

@@ -71,7 +71,9 @@ export class OnnxGraph {
   readonly nodes: OnnxNode[] = [];
   readonly initializers: OnnxInitializer[] = [];
   private readonly taken = new Set<string>();
-  private readonly constants = new Map<string, string>();
+  /** The constants added so far by dtype, dims and a hash of their bytes (more than one on a hash collision). */
+  private readonly constants = new Map<string, { bytes: Uint8Array; name: string }[]>();
+  private constantCount = 0;
 
   constructor(readonly opset: number) {}
 
@@ -98,31 +100,55 @@ export class OnnxGraph {
     return unique;
   }
 
+  /**
+   * A constant initializer added once per graph: a later call with the same
+   * type, dims and values gets the first one's name, so every layer that needs
+   * it (a shape, an axis, a unit scale of one size) shares it. `name` names it
+   * when it is new. For values a lowering makes, not for parameters: a
+   * parameter keeps an initializer of its own name even where its values equal
+   * another's.
+   */
+  constant(name: string, data: Float32Array | BigInt64Array, dims: number[]): string {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const key = `${data instanceof Float32Array ? 'f32' : 'i64'}[${dims.join(',')}]#${fnv1a(bytes)}`;
+    const same = this.constants.get(key) ?? [];
+    const found = same.find((c) => equalBytes(c.bytes, bytes));
+    if (found) return found.name;
+    const added = this.addInitializer(name, data, dims);
+    same.push({ bytes, name: added });
+    this.constants.set(key, same);
+    this.constantCount++;
+    return added;
+  }
+
   /** A shared int64 constant (shapes, axes, split sizes). */
   int64s(values: number[]): string {
-    return this.constant(`int64[${values.join(',')}]`, () =>
-      this.addInitializer(`const_i64_${values.join('_').replace(/-/g, 'm')}`, BigInt64Array.from(values.map(BigInt)), [values.length]),
-    );
+    const name = `const_i64_${values.join('_').replace(/-/g, 'm')}`;
+    return this.constant(name, BigInt64Array.from(values.map(BigInt)), [values.length]);
   }
 
   /** A shared int64 scalar constant (a Gather index). */
   int64Scalar(value: number): string {
-    return this.constant(`int64(${value})`, () => this.addInitializer(`const_i64_scalar_${value}`, BigInt64Array.of(BigInt(value)), []));
+    return this.constant(`const_i64_scalar_${value}`, BigInt64Array.of(BigInt(value)), []);
   }
 
   /** A shared float32 scalar constant. */
   scalar(value: number): string {
-    return this.constant(`float(${value})`, () => this.addInitializer(`const_f32_${this.constants.size}`, Float32Array.of(value), []));
+    return this.constant(`const_f32_${this.constantCount}`, Float32Array.of(value), []);
   }
+}
 
-  private constant(key: string, make: () => string): string {
-    let name = this.constants.get(key);
-    if (!name) {
-      name = make();
-      this.constants.set(key, name);
-    }
-    return name;
-  }
+/** FNV-1a over bytes: the bucket of a constant (the bytes themselves decide equality). */
+function fnv1a(bytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
+  return h >>> 0;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** What an exportable module adds beside its forward: its part of the graph, from input value(s) to output value(s). */
@@ -187,6 +213,11 @@ export class OnnxScope {
   /** A parameter's values as an initializer of its own (tfjs) shape. */
   parameter(name: string, t: tf.Tensor): string {
     return this.initializer(name, readFloats(t), [...t.shape]);
+  }
+
+  /** A constant shared across the graph (see OnnxGraph.constant); `name` is not scoped, as other layers may use it too. */
+  constant(name: string, data: Float32Array | BigInt64Array, dims: number[]): string {
+    return this.graph.constant(name, data, dims);
   }
 
   int64s(values: number[]): string {
