@@ -13,7 +13,7 @@ import '@vitkit/crossvit';
 const MODELS = ['vit_micro_32', 'vitc_micro_32', 'cswin_micro_32', 'crossvit_micro_32'];
 const BATCH = 2;
 
-// The Node entry picks the backend; forcing wasm keeps the check the same on a
+// @vitkit/node picks the backend; forcing wasm keeps the check the same on a
 // machine where tfjs-node happens to install.
 const info = await initBackend({ backend: 'wasm', quiet: true });
 // tfjs-core is a peer dependency: the project's copy and the packages' copy
