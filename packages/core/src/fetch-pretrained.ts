@@ -8,7 +8,7 @@
 // A Hub branch or tag is resolved to its commit while the Hub answers (and
 // the answer cached), so files are cached by commit, which never changes;
 // without the Hub, the last commit cached for that revision is used.
-import { downloadFile, fileDownloadInfo, HubApiError, modelInfo, REGEX_COMMIT_HASH } from '@huggingface/hub';
+import { downloadFile, fileDownloadInfo, HubApiError, modelInfo } from '@huggingface/hub';
 import { parsePretrainedSource } from './pretrained-source.js';
 import { resolvePretrainedTag } from './pretrained-tags.js';
 import {
@@ -27,6 +27,9 @@ type Bytes = Uint8Array<ArrayBuffer>;
 export const PRETRAINED_CACHE_NAME = 'vitkit-pretrained';
 
 export const DEFAULT_HUB_URL = 'https://huggingface.co';
+
+/** A full git commit id (@huggingface/hub exports its own only from its Node build). */
+const COMMIT = /^[0-9a-f]{40}$/;
 
 /** The part of the Cache API's `Cache` that fetchPretrained uses (inject another store with the same methods). */
 export interface PretrainedCache {
@@ -149,7 +152,7 @@ async function resolveCommit(
   hub: HubAccess,
   cache: PretrainedCache | null,
 ): Promise<string> {
-  if (REGEX_COMMIT_HASH.test(revision)) return revision;
+  if (COMMIT.test(revision)) return revision;
   const key = `${hub.hubUrl}/api/models/${repo}/revision/${encodeURIComponent(revision)}`;
   let sha: unknown;
   try {
@@ -159,14 +162,14 @@ async function resolveCommit(
     if (e instanceof HubApiError) throw new Error(`${label}: ${messageOf(e)}`, { cause: e });
     const hit = await fromCache(cache, key);
     const known = hit ? (JSON.parse(new TextDecoder().decode(hit)) as { sha?: unknown }).sha : undefined;
-    if (typeof known === 'string' && REGEX_COMMIT_HASH.test(known)) return known;
+    if (typeof known === 'string' && COMMIT.test(known)) return known;
     throw new Error(
       `${label}: the Hub at ${hub.hubUrl} cannot be reached (${messageOf(e)}) and revision '${revision}' is not in the ` +
         `${cache ? 'cache' : 'cache, which is off'}; load it once online`,
       { cause: e },
     );
   }
-  if (typeof sha !== 'string' || !REGEX_COMMIT_HASH.test(sha)) {
+  if (typeof sha !== 'string' || !COMMIT.test(sha)) {
     throw new Error(`${label}: the Hub at ${hub.hubUrl} gave no commit for this revision (sha ${JSON.stringify(sha)})`);
   }
   await toCache(cache, key, new TextEncoder().encode(JSON.stringify({ sha })), 'application/json');

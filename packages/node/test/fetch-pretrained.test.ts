@@ -40,7 +40,7 @@ const REPO = 'test/tiny-fetch';
 
 /** The Cache API's match and put over a Map, counting what it serves. */
 class MemoryCache implements PretrainedCache {
-  readonly entries = new Map<string, Uint8Array>();
+  readonly entries = new Map<string, Uint8Array<ArrayBuffer>>();
   hits = 0;
   async match(url: string): Promise<Response | undefined> {
     const bytes = this.entries.get(url);
@@ -268,7 +268,7 @@ describe('loadWeightsFrom', () => {
       reference.eval();
       const expected = tf.tidy(() => reference.forward(input));
       const buffer = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
-      for (const source of [buffer, new Response(weights), url, new URL(url), await fetch(url)]) {
+      for (const source of [buffer, new Response(buffer), url, new URL(url), await fetch(url)]) {
         const model = createModel(ARCH, { numClasses: LABELS.length });
         const report = await loadWeightsFrom(model, source);
         expect(report.loaded).toBeGreaterThan(0);
