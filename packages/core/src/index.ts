@@ -11,7 +11,6 @@ export * from './classifier.js';
 export * from './classify.js';
 export * from './complexity.js';
 export * from './features.js';
-export * from './fetch-pretrained.js';
 export * from './init.js';
 export * from './layers/activations.js';
 export * from './layers/attention.js';

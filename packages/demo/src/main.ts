@@ -16,7 +16,6 @@ import {
   type EvalConfig,
   evalConfigOf,
   evalResize,
-  fetchPretrainedFiles,
   getModelEntry,
   type ImageClassifier,
   initBrowserBackend,
@@ -24,10 +23,10 @@ import {
   listModels,
   loadWeightsFrom,
   overlayHeatmap,
-  type PretrainedDownload,
   readImagePixels,
   toUint8Pixels,
 } from '@vitkit/core';
+import { fetchPretrainedFiles, type PretrainedDownload } from '@vitkit/core/hub';
 import '@vitkit/vit';
 import '@vitkit/hybrid-stem';
 import '@vitkit/cswin';

@@ -13,14 +13,13 @@ import {
   createModel,
   declareOptions,
   encodeSafetensors,
-  fetchPretrained,
   loadWeightsFrom,
-  type PretrainedCache,
   type PretrainedModel,
   registerModel,
   registerReferenceAdapter,
   seedInit,
 } from '@vitkit/core';
+import { fetchPretrained, type PretrainedCache } from '@vitkit/core/hub';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeHub } from '../../../test-utils/fake-hub.js';
 import { maxAbsDiff } from '../../../test-utils/index.js';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { DEFAULT_HUB_URL, readSafetensorsHeader } from '@vitkit/core';
+import { readSafetensorsHeader } from '@vitkit/core';
+import { DEFAULT_HUB_URL } from '@vitkit/core/hub';
 import { initBackend } from '@vitkit/node';
 import { InputError, UsageError } from '../args.js';
 import { defineCommand } from '../command.js';
