@@ -10,6 +10,7 @@ export function sharedTestConfig(name: string): UserWorkspaceConfig {
   return {
     resolve: {
       alias: [
+        { find: /^@vitkit\/core\/hub$/, replacement: `${root}packages/core/src/fetch-pretrained.ts` },
         { find: /^@vitkit\/(core|node|vit|hybrid-stem|cswin|crossvit|bench)$/, replacement: `${root}packages/$1/src/index.ts` },
       ],
     },

@@ -2,8 +2,9 @@
 // loopback port that answers the requests @huggingface/hub makes (model info
 // by revision, paths-info, resolve with a Range probe first, LFS files
 // redirected to a content store) with the headers the real Hub sends
-// (X-Repo-Commit, ETag, X-Linked-Etag, X-Linked-Size, X-Error-Code). Tests
-// build small repositories in memory and count or break the requests.
+// (X-Repo-Commit, ETag, X-Linked-Etag, X-Linked-Size, X-Error-Code), and the
+// CORS headers that let a page on another origin read them, as the Hub allows.
+// Tests build small repositories in memory and count or break the requests.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -46,6 +47,19 @@ export interface HubRequest {
  * HTTP says it is incomplete), 'corrupt' sends the full length with one byte changed.
  */
 export type Fault = 'truncate' | 'short' | 'corrupt';
+
+/** What a page's script may read of a response (browsers hide other headers of a cross-origin one). */
+const EXPOSED_HEADERS = [
+  'Content-Length',
+  'Content-Range',
+  'Accept-Ranges',
+  'ETag',
+  'X-Repo-Commit',
+  'X-Linked-Etag',
+  'X-Linked-Size',
+  'X-Error-Code',
+  'X-Error-Message',
+].join(', ');
 
 const gitBlobOid = (data: Uint8Array) => createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
@@ -120,6 +134,17 @@ export class FakeHub {
     const header = (name: string) => (req.headers[name] as string | undefined) ?? undefined;
     this.requests.push({ method: req.method!, url: req.url!, range: header('range'), authorization: header('authorization') });
     const body = await readBody(req);
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+    if (req.method === 'OPTIONS') {
+      // A CORS preflight (a Range or Authorization header makes one).
+      res.writeHead(204, {
+        'Access-Control-Allow-Methods': 'GET, HEAD, POST',
+        'Access-Control-Allow-Headers': header('access-control-request-headers') ?? '*',
+        'Access-Control-Max-Age': '600',
+      });
+      return void res.end();
+    }
     // Matched before decoding: a revision such as refs/pr/1 arrives percent-encoded as one segment.
     const path = url.pathname;
 

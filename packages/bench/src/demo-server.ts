@@ -1,6 +1,7 @@
 // The HTTP server behind `vitkit demo`: the page bench's build bundled from
 // packages/demo, tfjs-backend-wasm's .wasm files from node_modules, and the
-// weights of the chosen model as safetensors. Every response carries
+// weights of the chosen model as safetensors (pretrained models come from
+// the Hub the page is pointed at, straight into the page). Every response carries
 // COOP/COEP (and CORP on its own files), so the page is cross-origin isolated
 // and the WebAssembly backend can take its threaded build (SharedArrayBuffer
 // exists only there). Loopback only: nothing leaves the machine.
@@ -39,6 +40,8 @@ export interface DemoServerOptions {
   checkpoint?: { file: string; bytes: Uint8Array };
   /** Seed of the fresh weights. */
   seed: number;
+  /** The Hub the page fetches `hf-hub:` names and registered tags from. */
+  hubUrl: string;
 }
 
 export interface DemoServer {
@@ -85,7 +88,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://demo').pathname);
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'GET only', 'text/plain');
     if (path === '/' || path === '/index.html') return send(res, 200, index, TYPES['.html']!);
-    if (path === '/api/config') return send(res, 200, JSON.stringify({ model: options.model }), TYPES['.json']!);
+    if (path === '/api/config') return send(res, 200, JSON.stringify({ model: options.model, hubUrl: options.hubUrl }), TYPES['.json']!);
     const wasm = /^\/wasm\/([\w.-]+)$/.exec(path);
     if (wasm) {
       if (!WASM_FILES.has(wasm[1]!)) return send(res, 404, `no such wasm file: ${wasm[1]}`, 'text/plain');

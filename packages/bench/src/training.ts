@@ -22,6 +22,8 @@ import {
   TextProgress,
   type TrainingProgress,
   trainTransform,
+  PRETRAINED_CONFIG_FILE,
+  PRETRAINED_WEIGHTS_FILE,
   warmupCosine,
 } from '@vitkit/core';
 import {
@@ -30,8 +32,6 @@ import {
   defaultAugment,
   initBackend,
   loadCheckpoint,
-  PRETRAINED_CONFIG_FILE,
-  PRETRAINED_WEIGHTS_FILE,
   parseDatasetSpec,
   restoreCheckpoint,
   writeFileAtomic,

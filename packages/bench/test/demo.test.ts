@@ -2,8 +2,11 @@
 // port, Debian's Chromium (through playwright-core) opens it, picks the
 // fixture image, and the page's logits must equal Node's for the same
 // weights (fetched from the same server) and the same image file. wasm to
-// 1e-4, webgl and webgpu (SwiftShader) to 1e-3. Screenshots go to
-// test-output/demo/. Under CI=true a missing Chromium fails the suite.
+// 1e-4, webgl and webgpu (SwiftShader) to 1e-3. An hf-hub: model comes from
+// the Hub imitation (test-utils/fake-hub.ts), the page pointed at it with
+// --hub-url, and must match Node's loadPretrained, then load again from the
+// page's Cache API without downloading the weights, and with the Hub stopped.
+// Screenshots go to test-output/demo/. Under CI=true a missing Chromium fails the suite.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,9 +23,10 @@ import {
   preprocessImage,
   seedInit,
 } from '@vitkit/core';
-import { decodeImage, writeFileAtomic } from '@vitkit/node';
+import { decodeImage, loadPretrained, writeFileAtomic } from '@vitkit/node';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeHub } from '../../../test-utils/fake-hub.js';
 import '../src/register-models.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -52,6 +56,9 @@ const WEBGPU_FLAGS = [
 ];
 
 interface PageResult {
+  model: string;
+  cached: string[];
+  top5: { label: string; probability: number }[];
   backend: string;
   threads: number;
   crossOriginIsolated: boolean;
@@ -115,7 +122,7 @@ async function nodeLogits(weights: Uint8Array): Promise<Float32Array> {
 }
 
 /** Opens the page on `backend` (checking the isolation headers), waits until it is ready. */
-async function open(browser: BrowserContext, backend: string, logicalCores?: number): Promise<Page> {
+async function open(browser: BrowserContext, backend: string, logicalCores?: number, query = ''): Promise<Page> {
   const page = await browser.newPage();
   // SwiftShader's WebGPU takes seconds per image on a loaded 2-core machine (playwright's default wait is 30 s).
   page.setDefaultTimeout(100_000);
@@ -125,7 +132,7 @@ async function open(browser: BrowserContext, backend: string, logicalCores?: num
   }
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  const response = await page.goto(`${url}?backend=${backend}`);
+  const response = await page.goto(`${url}?backend=${backend}${query}`);
   expect(response!.headers()['cross-origin-opener-policy']).toBe('same-origin');
   expect(response!.headers()['cross-origin-embedder-policy']).toBe('require-corp');
   await page.waitForFunction(() => {
@@ -268,5 +275,97 @@ describe.skipIf(!haveChromium && process.env['CI'] !== 'true')('vitkit demo in C
     const { backend } = await pageState(page);
     expect(backend.backend, `no WebGPU: ${backend.fallbacks.join('; ')}`).toBe('webgpu');
     await expectAsNode(page, await nextResult(page, () => page.setInputFiles('#image', IMAGE)), 'webgpu', reference, 1e-3);
+  });
+});
+
+describe.skipIf(!haveChromium && process.env['CI'] !== 'true')('vitkit demo in Chromium: an hf-hub: model from a Hub', () => {
+  const REPO = 'test/demo-vit';
+  const LABELS = ['plane', 'car', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+  let hub: FakeHub;
+  let cacheDir: string;
+
+  beforeAll(async () => {
+    if (!haveChromium) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+    for (const built of [CLI, PAGE]) if (!existsSync(built)) throw new Error(`${built} is missing: build first (npm run build)`);
+    mkdirSync(OUT, { recursive: true });
+    hub = await FakeHub.start();
+    const cfg = evalConfigOf(getModelEntry(MODEL).defaults);
+    const config = {
+      architecture: MODEL,
+      num_classes: LABELS.length,
+      pretrained_cfg: {
+        input_size: [3, cfg.imgSize, cfg.imgSize],
+        interpolation: cfg.interpolation,
+        crop_pct: cfg.cropPct,
+        mean: cfg.mean,
+        std: cfg.std,
+      },
+      label_names: LABELS,
+    };
+    hub.commit(REPO, { 'config.json': JSON.stringify(config), 'model.safetensors': (await checkpointOf(MODEL, 3)).bytes });
+    cacheDir = mkdtempSync(join(tmpdir(), 'vitkit-demo-hub-'));
+    url = await startDemo('--model', MODEL, '--hub-url', hub.url);
+  });
+
+  afterAll(async () => {
+    for (const b of browsers) await b.close();
+    for (const p of profiles) rmSync(p, { recursive: true, force: true });
+    await hub.close().catch(() => {});
+    rmSync(cacheDir, { recursive: true, force: true });
+  });
+
+  it("wasm: top-5 as Node's loadPretrained gives them, then from the Cache API: no weights request, and with the Hub stopped", async () => {
+    const loaded = await loadPretrained(`hf-hub:${REPO}`, { endpoint: hub.url, cacheDir, progress: false });
+    loaded.model.eval();
+    const x = tf.tensor4d(preprocessImage(await decodeImage(IMAGE), loaded.evalConfig), [
+      1,
+      loaded.evalConfig.imgSize,
+      loaded.evalConfig.imgSize,
+      3,
+    ]);
+    const logits = tf.tidy(() => tf.squeeze(loaded.model.forward(x)));
+    const reference = (await logits.data()) as Float32Array;
+    const probabilities = (await tf.tidy(() => tf.softmax(logits)).data()) as Float32Array;
+    tf.dispose([x, logits]);
+    loaded.model.dispose();
+    const nodeTop5 = [...probabilities]
+      .map((probability, i) => ({ label: LABELS[i]!, probability }))
+      .sort((a, b) => b.probability - a.probability)
+      .slice(0, 5);
+
+    const browser = await launch(CPU_FLAGS);
+    const query = `&model=${encodeURIComponent(`hf-hub:${REPO}`)}`;
+    const first = await open(browser, 'wasm', 4, query);
+    const result = await nextResult(first, () => first.setInputFiles('#image', IMAGE));
+    expect(result.model).toBe(`hf-hub:${REPO}`);
+    expect(result.weights).toMatch(new RegExp(`^${hub.url}/${REPO}/resolve/[0-9a-f]{40}/model\\.safetensors$`));
+    expect(result.cached).toEqual([]);
+    await expectAsNode(first, result, 'wasm', reference, 1e-4);
+    expect(result.top5.map((t) => t.label)).toEqual(nodeTop5.map((t) => t.label));
+    expect(
+      maxDiff(
+        result.top5.map((t) => t.probability),
+        nodeTop5.map((t) => t.probability),
+      ),
+    ).toBeLessThan(1e-4);
+    await first.close();
+
+    // A new visit: main's commit is asked for, the files come from the Cache API.
+    hub.requests.length = 0;
+    const second = await open(browser, 'wasm', 4, query);
+    const again = await nextResult(second, () => second.setInputFiles('#image', IMAGE));
+    expect(again.cached).toContain(result.weights);
+    const weightRequests = hub.requests.filter((r) => r.url.includes('model.safetensors') || r.url.startsWith('/lfs-store/'));
+    expect(weightRequests, JSON.stringify(hub.requests)).toEqual([]);
+    expect(maxDiff(again.logits, reference)).toBeLessThan(1e-4);
+    await second.close();
+
+    // The Hub stopped: the commit cached for main and its files.
+    await hub.close();
+    const offline = await open(browser, 'wasm', 4, query);
+    const cachedRun = await nextResult(offline, () => offline.setInputFiles('#image', IMAGE));
+    expect(cachedRun.cached).toContain(result.weights);
+    expect(maxDiff(cachedRun.logits, reference)).toBeLessThan(1e-4);
+    await offline.screenshot({ path: join(OUT, 'wasm-hf-hub.png') });
   });
 });

@@ -40,6 +40,7 @@ export * from './ops/max-pool.js';
 export * from './ops/resize.js';
 export * from './parity.js';
 export * from './pretrained-config.js';
+export * from './pretrained-model.js';
 export * from './pretrained-source.js';
 export * from './pretrained-tags.js';
 export * from './random.js';

@@ -11,6 +11,7 @@ import { resamplePositionEmbedding } from './layers/position-embedding.js';
 import { type LoadReport, type StateDict, StateDictError } from './module.js';
 import { getReferenceAdapter, type PositionEmbeddingSlot } from './reference.js';
 import { registeredEntryOf } from './registry.js';
+import { decodeSafetensors } from './safetensors.js';
 
 /** The module holding the classifier in every family here (timm's `default_cfg['classifier']`). */
 const CLASSIFIER = 'head';
@@ -168,4 +169,55 @@ export function squarePositionEmbeddings(model: ImageClassifier, prefixTokens: n
       }
       return { key, prefixTokens, grid: [side, side] as [number, number] };
     });
+}
+
+/** Safetensors bytes as a page or a server has them: in memory, a fetch Response, or where to fetch them. */
+export type WeightsSource = ArrayBuffer | Uint8Array | Response | URL | string;
+
+export interface LoadWeightsFromOptions extends LoadWeightsOptions {
+  /** The fetch for a URL (default globalThis.fetch). */
+  fetch?: typeof fetch;
+}
+
+/** Where a weights source came from, for messages: its URL, else `fallback`. */
+function sourceName(source: WeightsSource, fallback: string): string {
+  if (typeof source === 'string' || source instanceof URL) return String(source);
+  return source instanceof Response && source.url ? source.url : fallback;
+}
+
+/** The bytes of a weights source (fetched when it is a URL); errors name the URL. */
+export async function weightsBytes(source: WeightsSource, options: { fetch?: typeof fetch } = {}): Promise<Uint8Array> {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  const where = sourceName(source, 'the weights response');
+  let response = source;
+  if (!(response instanceof Response)) {
+    try {
+      response = await (options.fetch ?? fetch)(where);
+    } catch (e) {
+      throw new Error(`${where}: cannot fetch (${(e as Error).message})`, { cause: e });
+    }
+  }
+  if (!response.ok) throw new Error(`${where}: HTTP ${response.status} ${response.statusText}`.trimEnd());
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * `loadWeights` from a safetensors file in memory or at a URL, for a page or
+ * a server without a file system: decodes it, loads it into `model`, frees
+ * the decoded tensors. Messages name `options.source`, else the URL.
+ */
+export async function loadWeightsFrom(
+  model: ImageClassifier,
+  source: WeightsSource,
+  options: LoadWeightsFromOptions = {},
+): Promise<WeightsReport> {
+  const { fetch: fetchFn, ...loadOptions } = options;
+  const name = loadOptions.source ?? sourceName(source, 'safetensors data');
+  const sd = decodeSafetensors(await weightsBytes(source, fetchFn ? { fetch: fetchFn } : {}), name);
+  try {
+    return loadWeights(model, sd, { ...loadOptions, source: name });
+  } finally {
+    tf.dispose(Object.values(sd));
+  }
 }

@@ -1,16 +1,18 @@
 // The demo page: a registered model (weights from the server, or a
-// .safetensors file dropped on the page) classifies an image in the browser,
-// with the attention rollout over the model's input, on the backend the user
-// picks. Everything runs through @vitkit/core's browser entry and its one
-// loader and eval transform, as a web app would use them.
+// .safetensors file dropped on the page) or a pretrained one by name
+// (`hf-hub:ORG/REPO`, a registered `NAME.TAG`, a folder URL; fetched by
+// fetchPretrained and kept in the Cache API) classifies an image in the
+// browser, with the attention rollout over the model's input, on the backend
+// the user picks. Everything runs through @vitkit/core's browser entry and its
+// one loader and eval transform, as a web app would use them.
 import * as tf from '@tensorflow/tfjs-core';
 import {
   type BrowserBackendInfo,
   type BrowserBackendName,
   browserImageInput,
+  buildPretrained,
   canExplainAttention,
   createModel,
-  decodeSafetensors,
   type EvalConfig,
   evalConfigOf,
   evalResize,
@@ -19,11 +21,12 @@ import {
   initBrowserBackend,
   labelsFor,
   listModels,
-  loadWeights,
+  loadWeightsFrom,
   overlayHeatmap,
   readImagePixels,
   toUint8Pixels,
 } from '@vitkit/core';
+import { fetchPretrainedFiles, type PretrainedDownload } from '@vitkit/core/hub';
 import '@vitkit/vit';
 import '@vitkit/hybrid-stem';
 import '@vitkit/cswin';
@@ -32,6 +35,8 @@ import '@vitkit/crossvit';
 /** What the server tells the page (GET /api/config). */
 interface DemoConfig {
   model: string;
+  /** Where `hf-hub:` names and registered tags are fetched from. */
+  hubUrl: string;
 }
 
 /** One classification, as the page shows it (and tests read it). */
@@ -42,6 +47,8 @@ export interface DemoResult {
   threads: number;
   crossOriginIsolated: boolean;
   logits: number[];
+  /** The URLs of a pretrained model's files that came from the Cache API, without a request. */
+  cached: string[];
   top5: { label: string; probability: number }[];
   /** Milliseconds for one image, after a first run that compiled the kernels. */
   ms: number;
@@ -64,11 +71,20 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 const modelSelect = $<HTMLSelectElement>('model');
 const backendSelect = $<HTMLSelectElement>('backend');
 const statusLine = $<HTMLDivElement>('status');
+const pretrainedInput = $<HTMLInputElement>('pretrained');
 
+let config: DemoConfig = { model: '', hubUrl: '' };
+/** The name the user chose (registered, or pretrained as typed). */
 let modelName = '';
+/** The registered model it is built as. */
+let architecture = '';
 let model: ImageClassifier | null = null;
-/** The weights in use, kept to rebuild the model on another backend. */
+let evalConfig: EvalConfig | null = null;
+let labels: string[] = [];
+/** A registered model's weights in use, kept to rebuild the model on another backend. */
 let weights: { bytes: Uint8Array; source: string } | null = null;
+/** A pretrained model's files, kept for the same reason (null for a registered model). */
+let pretrained: PretrainedDownload | null = null;
 let image: ImageBitmap | null = null;
 /** Backend and model the kernels have run for (the first run compiles shaders). */
 let warm = '';
@@ -111,21 +127,25 @@ function backendLine(): string {
   return `backend ${b.backend}${threads}, cross-origin isolated: ${b.crossOriginIsolated}${fallbacks}`;
 }
 
-/** Builds the chosen model on the current backend and loads `weights` through core's one loader. */
-function buildModel(): void {
+/** Builds the chosen model on the current backend: a pretrained one by core's buildPretrained, a registered one through its one loader. */
+async function buildModel(): Promise<void> {
   model?.dispose();
   model = null;
-  const next = createModel(modelName);
-  try {
-    const sd = decodeSafetensors(weights!.bytes, weights!.source);
+  let next: ImageClassifier;
+  if (pretrained) {
+    const built = await buildPretrained(pretrained.files, pretrained.configText, pretrained.weights);
+    [next, architecture, evalConfig, labels] = [built.model, built.architecture, built.evalConfig, built.labels];
+  } else {
+    next = createModel(modelName);
     try {
-      loadWeights(next, sd, { source: weights!.source });
-    } finally {
-      tf.dispose(Object.values(sd));
+      await loadWeightsFrom(next, weights!.bytes, { source: weights!.source });
+    } catch (e) {
+      next.dispose();
+      throw e;
     }
-  } catch (e) {
-    next.dispose();
-    throw e;
+    architecture = modelName;
+    evalConfig = evalConfigOf(getModelEntry(modelName).defaults, next.imgSize[0]);
+    labels = labelsFor(next.numClasses);
   }
   next.eval();
   model = next;
@@ -167,7 +187,7 @@ async function forward(
   x: tf.Tensor4D,
 ): Promise<{ logits: Float32Array; rollout: { values: Float32Array; grid: [number, number] } | null }> {
   const m = model!;
-  if (canExplainAttention(m) && getModelEntry(modelName).defaults.family !== 'crossvit') {
+  if (canExplainAttention(m) && getModelEntry(architecture).defaults.family !== 'crossvit') {
     const { logits, groups } = m.explainAttention(x, { rollout: true });
     const group = groups[0]!;
     try {
@@ -189,7 +209,7 @@ async function forward(
 
 async function classify(): Promise<void> {
   if (!model || !image) return;
-  const cfg: EvalConfig = evalConfigOf(getModelEntry(modelName).defaults, model.imgSize[0]);
+  const cfg = evalConfig!;
   const x = browserImageInput(image, cfg);
   try {
     const key = `${state.backend!.backend} ${modelName}`;
@@ -216,7 +236,6 @@ async function classify(): Promise<void> {
     const exp = logits.map((v) => Math.exp(v - top));
     const sum = exp.reduce((a, b) => a + b, 0);
     const probabilities = exp.map((v) => v / sum);
-    const labels = labelsFor(logits.length);
     const top5 = [...probabilities]
       .map((probability, i) => ({ label: labels[i]!, probability }))
       .sort((a, b) => b.probability - a.probability)
@@ -227,10 +246,13 @@ async function classify(): Promise<void> {
     );
     $('top5').innerHTML = rows.join('');
     const b = state.backend!;
-    $('stats').textContent = `${modelName} on ${b.backend}: ${ms.toFixed(1)} ms per image (weights ${weights!.source})`;
+    const weightsSource = pretrained ? pretrained.files.weights : weights!.source;
+    const cachedNote = pretrained?.cached.includes(weightsSource) ? ', from the browser cache' : '';
+    $('stats').textContent = `${modelName} on ${b.backend}: ${ms.toFixed(1)} ms per image (weights ${weightsSource}${cachedNote})`;
     state.last = {
       model: modelName,
-      weights: weights!.source,
+      weights: weightsSource,
+      cached: pretrained?.cached ?? [],
       backend: b.backend,
       threads: b.threads,
       crossOriginIsolated: b.crossOriginIsolated,
@@ -245,20 +267,35 @@ async function classify(): Promise<void> {
   }
 }
 
+/** A registered name without a tag: the server's weights; anything else (hf-hub:, NAME.TAG, a URL): fetchPretrained. */
+function isPretrainedName(name: string): boolean {
+  return !listModels().includes(name);
+}
+
 async function chooseModel(name: string): Promise<void> {
   show(`loading ${name}…`);
   modelName = name;
-  modelSelect.value = name;
-  await fetchWeights(name);
-  buildModel();
+  if (isPretrainedName(name)) {
+    pretrainedInput.value = name;
+    // The Cache API (caches.open('vitkit-pretrained')) keeps the files: a second load makes no download.
+    pretrained = await fetchPretrainedFiles(name, { hubUrl: config.hubUrl });
+  } else {
+    modelSelect.value = name;
+    pretrained = null;
+    await fetchWeights(name);
+  }
+  await buildModel();
   await classify();
   show(backendLine());
 }
 
 async function takeFile(file: File): Promise<void> {
   if (file.name.endsWith('.safetensors')) {
-    weights = { bytes: new Uint8Array(await file.arrayBuffer()), source: file.name };
-    buildModel();
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    // Over a pretrained model the dropped weights keep its config.json (classes, preprocessing).
+    if (pretrained) pretrained = { ...pretrained, weights: bytes, files: { ...pretrained.files, weights: file.name }, cached: [] };
+    else weights = { bytes, source: file.name };
+    await buildModel();
   } else {
     // No colour management and no premultiplied alpha: the bytes PIL's convert('RGB') reads.
     image = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
@@ -267,7 +304,7 @@ async function takeFile(file: File): Promise<void> {
 }
 
 async function start(): Promise<void> {
-  const config = (await (await fetch('./api/config')).json()) as DemoConfig;
+  config = (await (await fetch('./api/config')).json()) as DemoConfig;
   for (const name of listModels()) modelSelect.add(new Option(name, name));
   const params = new URLSearchParams(location.search);
   await useBackend((params.get('backend') as BrowserBackendName | null) ?? 'webgpu');
@@ -278,11 +315,14 @@ modelSelect.addEventListener('change', () => guarded('model', () => chooseModel(
 backendSelect.addEventListener('change', () =>
   guarded('backend', async () => {
     await useBackend(backendSelect.value as BrowserBackendName);
-    buildModel();
+    await buildModel();
     await classify();
     show(backendLine());
   }),
 );
+const loadTyped = () => pretrainedInput.value.trim() && guarded('model', () => chooseModel(pretrainedInput.value.trim()));
+$('load').addEventListener('click', loadTyped);
+pretrainedInput.addEventListener('keydown', (e) => e.key === 'Enter' && loadTyped());
 for (const id of ['image', 'weights']) {
   const input = $<HTMLInputElement>(id);
   input.addEventListener('change', () => input.files?.[0] && guarded(id, () => takeFile(input.files![0]!)));

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import * as tf from '@tensorflow/tfjs-core';
 import {
   type ImageClassifier,
   type LoadWeightsOptions,
-  loadWeights,
+  loadWeightsFrom,
   type WeightsReport,
   type StateDict,
   decodeSafetensors,
@@ -41,16 +40,11 @@ export async function saveSafetensors(path: string, tensors: StateDict, options:
   await writeFileAtomic(path, await encodeSafetensors(tensors, options));
 }
 
-/** Reads a safetensors file into `model` through `loadWeights`; every error names the file. */
+/** Reads a safetensors file into `model` through `loadWeightsFrom`; every error names the file. */
 export async function loadWeightsFile(
   model: ImageClassifier,
   path: string,
   options: Omit<LoadWeightsOptions, 'source'> = {},
 ): Promise<WeightsReport> {
-  const sd = await loadSafetensors(path);
-  try {
-    return loadWeights(model, sd, { ...options, source: path });
-  } finally {
-    tf.dispose(Object.values(sd));
-  }
+  return loadWeightsFrom(model, await readSafetensorsFile(path), { ...options, source: path });
 }

@@ -5,6 +5,9 @@ import { join, resolve } from 'node:path';
 import {
   type StateDict,
   type PretrainedConfig,
+  type PretrainedLocation,
+  PRETRAINED_CONFIG_FILE,
+  PRETRAINED_WEIGHTS_FILE,
   parsePretrainedConfig,
   pretrainedConfigJson,
   parsePretrainedSource,
@@ -13,23 +16,11 @@ import {
 import { saveSafetensors, writeFileAtomic } from '../files.js';
 import { downloadHubFiles, type HubOptions } from './download.js';
 
-/** The layout timm publishes on the Hub and vitkit saves: a config and the weights beside it. */
-export const PRETRAINED_CONFIG_FILE = 'config.json';
-export const PRETRAINED_WEIGHTS_FILE = 'model.safetensors';
+/** config.json of resolved files: the model name as given, the file's path, the Hub commit (null for a folder). */
+export type PretrainedConfigFile = Omit<PretrainedLocation, 'weights'>;
 
-export interface PretrainedConfigFile {
-  /** The model name as given. */
-  source: string;
-  /** Path of config.json. */
-  config: string;
-  /** The Hub commit the files belong to (null for a folder). */
-  commit: string | null;
-}
-
-export interface PretrainedFiles extends PretrainedConfigFile {
-  /** Path of model.safetensors. */
-  weights: string;
-}
+/** config.json and model.safetensors on disk (paths). */
+export type PretrainedFiles = PretrainedLocation;
 
 /**
  * config.json and model.safetensors for `hf-hub:ORG/REPO[@REVISION]`,
@@ -67,16 +58,18 @@ async function resolveFiles(
   return { paths: Object.fromEntries(files.map((f) => [f, join(dir, f)])), commit: null };
 }
 
+/** The text of resolved files' config.json; errors name the model and the file. */
+export async function readPretrainedConfigText(files: PretrainedConfigFile): Promise<string> {
+  try {
+    return await readFile(files.config, 'utf8');
+  } catch (e) {
+    throw new Error(`${files.source} (${files.config}): cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
 /** The checked config.json of resolved files; errors name the model and the file. */
 export async function readPretrainedConfig(files: PretrainedConfigFile): Promise<PretrainedConfig> {
-  const source = `${files.source} (${files.config})`;
-  let text: string;
-  try {
-    text = await readFile(files.config, 'utf8');
-  } catch (e) {
-    throw new Error(`${source}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return parsePretrainedConfig(text, source);
+  return parsePretrainedConfig(await readPretrainedConfigText(files), `${files.source} (${files.config})`);
 }
 
 /**
