@@ -113,6 +113,15 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     options.stop.addEventListener('abort', () => resolve(), { once: true });
   });
   options.progress('stopping: running jobs save a checkpoint and go back to the queue');
+  // Worker.close() begins by disconnecting the blocking connection (the one BZPOPMIN waits on) and waiting for it
+  // to end. A connection between two reconnect attempts, as after Redis restarted a moment ago, never ends: ioredis'
+  // disconnect() cancels the pending attempt and, with the socket already gone, emits nothing, so close() would wait
+  // forever. Wait until that connection is back first.
+  const blocking = await worker.backend.blockingClient?.catch(() => undefined);
+  if (blocking && blocking.status !== 'ready') {
+    options.progress(`waiting for ${options.queue} to close the queue connection (it is ${blocking.status})`);
+    await worker.backend.reconnectBlocking();
+  }
   await worker.close();
   await Promise.all([...stores.values()].map(async (s) => (await s).close()));
 }
