@@ -212,10 +212,11 @@ describe('a comparison on a queue', () => {
       const mid = await vitkit('report', '--db', pg.url, '--out', join(dir, 'mid-sweep'), '--json');
       expect(mid.code, mid.stderr.join('\n')).toBe(0);
       expect((mid.json() as { results: RunRecord[] }).results.map((r) => r.status)).toContain('running');
+      // The follower may see the worker gone before this test sees it exit.
+      const printedBefore = following.stderr.length;
       a.child.kill('SIGTERM');
       expect(await within(a.exit, 30_000, 'worker a exits after SIGTERM', context)).toBe(0);
       expect(a.output.join('')).toContain('back on the queue');
-      const printedBefore = following.stderr.length;
       await until(
         () => following.stderr.slice(printedBefore).some((l) => l.includes('no worker is connected')),
         30_000,
@@ -253,6 +254,8 @@ describe('a comparison on a queue', () => {
       await queue.close();
     }
     await redis.down();
+    // Both its connections (the main one and the blocking one) have seen Redis go and retry on a timer.
+    await until(() => (w.output.join('').match(/ECONNREFUSED/g)?.length ?? 0) >= 2, 30_000, 'the worker retries its connections', context);
     w.child.kill('SIGTERM');
     await until(() => w.output.join('').includes('stopping:'), 30_000, 'the worker handles SIGTERM', context);
     await redis.up();
