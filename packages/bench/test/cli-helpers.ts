@@ -8,14 +8,25 @@ export interface CliRun {
   json: () => unknown;
 }
 
-/** Runs `vitkit ...args` in-process, capturing what it prints. */
-export async function vitkit(...args: string[]): Promise<CliRun> {
+/** `vitkit ...args` running in-process: `stdout` and `stderr` fill as it prints; `done` settles when it returns. */
+export interface RunningCli {
+  stdout: string[];
+  stderr: string[];
+  done: Promise<CliRun>;
+}
+
+export function startVitkit(...args: string[]): RunningCli {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const code = await main(
+  const done = main(
     args,
     (l) => stdout.push(l),
     (l) => stderr.push(l),
-  );
-  return { code, stdout, stderr, json: () => JSON.parse(stdout.at(-1) ?? 'null') };
+  ).then((code) => ({ code, stdout, stderr, json: () => JSON.parse(stdout.at(-1) ?? 'null') }));
+  return { stdout, stderr, done };
+}
+
+/** Runs `vitkit ...args` in-process, capturing what it prints. */
+export async function vitkit(...args: string[]): Promise<CliRun> {
+  return startVitkit(...args).done;
 }

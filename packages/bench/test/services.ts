@@ -56,7 +56,8 @@ export class RedisServer implements Service {
     return server;
   }
 
-  private async up(): Promise<void> {
+  /** Starts the server (again) on its port and data. */
+  async up(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes'];
     this.child = spawn('/usr/bin/redis-server', [...args, '--appendfsync', 'always'], { stdio: 'ignore' });
     await waitFor(`redis-server on port ${this.port}`, async () => {
@@ -72,7 +73,8 @@ export class RedisServer implements Service {
     });
   }
 
-  private async down(): Promise<void> {
+  /** Stops the server and keeps its data for up(). */
+  async down(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;
     await new Promise<void>((resolve) => {

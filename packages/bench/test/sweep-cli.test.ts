@@ -72,6 +72,9 @@ describe('vitkit worker, report and compare: bad input', () => {
     const bad = await vitkit('compare', '--queue', 'http://localhost:6379', '--out', out);
     expect(bad.code).toBe(2);
     expect(bad.stderr.join('\n')).toContain('--queue http://localhost:6379: expected redis://HOST:PORT[/DB]');
+    const idle = await vitkit('compare', '--queue', 'redis://localhost:6379', '--idle-timeout', '0', '--out', out);
+    expect(idle.code).toBe(2);
+    expect(idle.stderr.join('\n')).toContain('--idle-timeout must be positive');
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -55,7 +55,8 @@ export const compare = defineCommand({
     'and chart.png are written from it after every run. Started again with the same recipe, it keeps\n' +
     'finished runs and resumes an interrupted one from its checkpoint.\n' +
     'With --queue each (model, seed) becomes a job on the Redis queue for `vitkit worker`s to run, and the\n' +
-    'command follows them until all are done or failed; --detach only enqueues and prints the experiment id.\n' +
+    'command follows them until all are done or failed (or, with --idle-timeout, until none has changed for that\n' +
+    'long); --detach only enqueues and prints the experiment id.\n' +
     'With --budget-macs every model gets that many training MACs (3 x forward MACs per image) instead of\n' +
     'the same number of images.',
   options: [
@@ -114,6 +115,12 @@ export const compare = defineCommand({
       default: 3,
     },
     { name: 'backoff', type: 'number', value: 'MS', description: 'with --queue: first retry delay, doubled at each retry', default: 5000 },
+    {
+      name: 'idle-timeout',
+      type: 'number',
+      value: 'S',
+      description: 'with --queue: stop following with an error when no job has changed for S seconds (the jobs stay queued)',
+    },
   ],
   async run({ options }, io) {
     const { models, epochs, seeds } = options;
@@ -144,6 +151,8 @@ export const compare = defineCommand({
     }
     const { attempts } = options;
     if (!(Number.isInteger(attempts) && attempts >= 1)) throw new UsageError('--attempts must be a positive integer');
+    const idleTimeout = options['idle-timeout'];
+    if (idleTimeout !== undefined && !(idleTimeout > 0)) throw new UsageError('--idle-timeout must be positive');
     const out = resolve(options.out);
     const dbSpec = options.db ?? join(out, 'results.sqlite');
     await mkdir(out, { recursive: true });
@@ -176,7 +185,12 @@ export const compare = defineCommand({
               : `the runs are recorded by a comparison that follows the queue: run the same command without --detach`;
             return { ok: true, lines: [experiment, follow], data: { experiment, jobs: ids, db: store.location } };
           }
-          await followJobs(queue, ids, { store, family: (m) => getModelEntry(m).defaults.family, progress: io.progress });
+          await followJobs(queue, ids, {
+            store,
+            family: (m) => getModelEntry(m).defaults.family,
+            progress: io.progress,
+            idleMs: idleTimeout === undefined ? undefined : idleTimeout * 1000,
+          });
         } finally {
           await queue.close();
         }

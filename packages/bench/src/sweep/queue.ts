@@ -126,17 +126,44 @@ export interface FollowOptions {
   family: (model: string) => string;
   progress: (line: string) => void;
   pollMs?: number;
+  /** Gives up, naming every unfinished job's state, when no job has changed state or progress for this long; absent: follows as long as it takes. */
+  idleMs?: number;
+}
+
+/** How many workers hold a connection to the queue (their named blocking connections); null where Redis does not list its clients. */
+async function connectedWorkers(queue: Queue): Promise<number | null> {
+  try {
+    const db = String((await queue.backend.client).options['db'] ?? 0);
+    const workers = await queue.getWorkers();
+    // BullMQ answers a server without CLIENT LIST (GCP's) with one entry that only has a name.
+    if (!workers.every((w) => w['addr'] !== undefined)) return null;
+    // The list covers every database of the server, and a queue of the same name may live in another one.
+    return workers.filter((w) => w['db'] === db).length;
+  } catch {
+    return null;
+  }
+}
+
+function workersText(n: number | null): string {
+  if (n === null) return '';
+  return n === 0 ? '; no worker is connected: the jobs wait for a `vitkit worker` on this queue' : `; ${n} worker(s) connected`;
 }
 
 /**
  * Polls the jobs until each is done or failed, printing every change of a
- * job's state or progress, and upserts each outcome into the store (workers
- * writing to PostgreSQL record them too; the upsert keeps one row). Redis
- * being away only delays the polls: the connection waits and reconnects.
+ * job's state or progress and of the number of workers connected, and upserts
+ * each outcome into the store (workers writing to PostgreSQL record them too;
+ * the upsert keeps one row). Redis being away only delays the polls: the
+ * connection waits and reconnects. A job that can no longer finish is an error:
+ * one gone from the queue, or, with `idleMs`, any unfinished job once none has
+ * changed for that long.
  */
 export async function followJobs(queue: Queue, ids: string[], options: FollowOptions): Promise<{ done: number; failed: number }> {
+  /** Each job's last printed line, `<model> seed <k>: <state>`. */
   const shown = new Map<string, string>();
   const recorded = new Set<string>();
+  let shownWorkers: number | null | undefined;
+  let lastChange = Date.now();
   for (;;) {
     const counts: Record<State, number> = { waiting: 0, active: 0, done: 0, failed: 0, missing: 0 };
     let changed = false;
@@ -147,11 +174,10 @@ export async function followJobs(queue: Queue, ids: string[], options: FollowOpt
       const state: State = !job ? 'missing' : raw === 'completed' ? 'done' : raw === 'failed' || raw === 'active' ? raw : 'waiting';
       counts[state]++;
       const data = job?.data as RunJob | undefined;
-      const label = data ? `${data.recipe.model} seed ${data.recipe.seed}` : id;
-      const text = describe(state, job);
-      if (shown.get(id) !== text) {
-        shown.set(id, text);
-        options.progress(`${label}: ${text}`);
+      const line = `${data ? `${data.recipe.model} seed ${data.recipe.seed}` : id}: ${describe(state, job)}`;
+      if (shown.get(id) !== line) {
+        shown.set(id, line);
+        options.progress(line);
         changed = true;
       }
       if (job && data && !recorded.has(id) && (state === 'done' || state === 'failed')) {
@@ -170,8 +196,20 @@ export async function followJobs(queue: Queue, ids: string[], options: FollowOpt
       }
     }
     if (counts.missing) throw new Error(`${counts.missing} job(s) are no longer on the queue (was Redis restarted without persistence?)`);
-    if (changed) options.progress(`jobs: ${counts.done} done, ${counts.active} active, ${counts.waiting} waiting, ${counts.failed} failed`);
-    if (counts.done + counts.failed === ids.length) return { done: counts.done, failed: counts.failed };
+    const finished = counts.done + counts.failed === ids.length;
+    const workers = finished ? (shownWorkers ?? null) : await connectedWorkers(queue);
+    const summary = `${counts.done} done, ${counts.active} active, ${counts.waiting} waiting, ${counts.failed} failed${workersText(workers)}`;
+    if (changed || workers !== shownWorkers) options.progress(`jobs: ${summary}`);
+    shownWorkers = workers;
+    if (finished) return { done: counts.done, failed: counts.failed };
+    if (changed) lastChange = Date.now();
+    else if (options.idleMs !== undefined && Date.now() - lastChange >= options.idleMs) {
+      const unfinished = ids.filter((id) => !recorded.has(id)).map((id) => shown.get(id));
+      throw new Error(
+        `no job changed in ${Math.round(options.idleMs / 1000)} s: ${unfinished.join('; ')} (jobs: ${summary}). ` +
+          'The jobs stay on the queue; the same command follows them again.',
+      );
+    }
     await new Promise((r) => setTimeout(r, options.pollMs ?? 1000));
   }
 }

@@ -4,6 +4,7 @@
 // resumes from the last checkpoint. Asked to stop, it has its jobs save a
 // checkpoint, puts them back on the queue and closes.
 import { hostname } from 'node:os';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { getModelEntry } from '@vitkit/core';
 import { type Job, WaitingError, Worker } from 'bullmq';
 import { type JobProgress, pendingRecord, QUEUE_NAME, redisConnection } from './queue.js';
@@ -21,6 +22,19 @@ export interface WorkerOptions {
   progress: (line: string) => void;
   /** Aborting it stops the worker: running jobs checkpoint and go back to the queue. */
   stop: AbortSignal;
+}
+
+/** The status of a worker's blocking connection now: 'connecting' until it first connects, 'ready' when there is none to wait for. */
+async function blockingStatus(worker: Worker): Promise<string> {
+  const client = worker.backend.blockingClient;
+  if (!client) return 'ready';
+  return Promise.race([
+    client.then(
+      (c) => c.status,
+      () => 'ready',
+    ),
+    nextTurn('connecting'),
+  ]);
 }
 
 /** Runs until `stop` aborts, then returns once every job it held is back on the queue or finished. */
@@ -113,6 +127,15 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     options.stop.addEventListener('abort', () => resolve(), { once: true });
   });
   options.progress('stopping: running jobs save a checkpoint and go back to the queue');
+  // Worker.close() begins by disconnecting the blocking connection (the one BZPOPMIN waits on) and waiting for it
+  // to end. A connection between two reconnect attempts, as after Redis restarted a moment ago, never ends: ioredis'
+  // disconnect() cancels the pending attempt and, with the socket already gone, emits nothing, so close() would wait
+  // forever. Wait until that connection is back first.
+  const status = await blockingStatus(worker);
+  if (status !== 'ready') {
+    options.progress(`waiting for ${options.queue} to close the queue connection (it is ${status})`);
+    await worker.backend.reconnectBlocking();
+  }
   await worker.close();
   await Promise.all([...stores.values()].map(async (s) => (await s).close()));
 }
