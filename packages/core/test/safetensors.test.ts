@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { fixtureDir } from '../../../test-utils/index.js';
+import { craftSafetensors, fixtureDir } from '../../../test-utils/index.js';
 import {
   decodeEntry,
   decodeSafetensors,
@@ -10,17 +10,6 @@ import {
   SafetensorsError,
   type StateDict,
 } from '../src/index.js';
-
-/** A file from a header (object or raw text) and a data section, with an optional lying header length. */
-function craft(header: unknown, data: Uint8Array = new Uint8Array(0), headerLength?: bigint): Uint8Array {
-  const text = typeof header === 'string' ? header : JSON.stringify(header);
-  const json = new TextEncoder().encode(text);
-  const out = new Uint8Array(8 + json.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, headerLength ?? BigInt(json.length), true);
-  out.set(json, 8);
-  out.set(data, 8 + json.length);
-  return out;
-}
 
 function expectSafetensorsError(bytes: Uint8Array, reason: RegExp): void {
   let error: unknown;
@@ -129,7 +118,7 @@ describe('safetensors round trip', () => {
     view.setBigInt64(4, -7n, true);
     view.setBigInt64(12, 123456789n, true);
     data.set([0, 128, 255], 20); // U8, as image fixtures store pixels
-    const bytes = craft(
+    const bytes = craftSafetensors(
       {
         h: { dtype: 'F16', shape: [1], data_offsets: [0, 2] },
         b: { dtype: 'BF16', shape: [1], data_offsets: [2, 4] },
@@ -207,10 +196,10 @@ describe('safetensors: malformed files get a SafetensorsError naming the file an
   });
 
   it('header length past the end of the file, including one claiming 2^40 bytes', () => {
-    expectSafetensorsError(craft(one, f32(2), 500n), /header length 500 runs past the end/);
+    expectSafetensorsError(craftSafetensors(one, f32(2), 500n), /header length 500 runs past the end/);
     // Refused from the length alone: allocating 2^40 bytes would have thrown a RangeError instead.
-    expectSafetensorsError(craft('{}', new Uint8Array(0), 2n ** 40n), /header length 1099511627776 runs past the end/);
-    expectSafetensorsError(craft('{}', new Uint8Array(0), 2n ** 64n - 1n), /runs past the end/);
+    expectSafetensorsError(craftSafetensors('{}', new Uint8Array(0), 2n ** 40n), /header length 1099511627776 runs past the end/);
+    expectSafetensorsError(craftSafetensors('{}', new Uint8Array(0), 2n ** 64n - 1n), /runs past the end/);
   });
 
   it('every truncation of a valid file', async () => {
@@ -225,11 +214,11 @@ describe('safetensors: malformed files get a SafetensorsError naming the file an
   });
 
   it('a data section cut short, or offsets out of range', () => {
-    expectSafetensorsError(craft(one, f32(1)), /data_offsets \[0, 8\] lie outside the 4-byte data section/);
-    expectSafetensorsError(craft({ w: { dtype: 'F32', shape: [1], data_offsets: [8, 4] } }, f32(4)), /data_offsets \[8, 4\]/);
-    expectSafetensorsError(craft({ w: { dtype: 'F32', shape: [1], data_offsets: [-4, 0] } }, f32(4)), /invalid data_offsets/);
-    expectSafetensorsError(craft({ w: { dtype: 'F32', shape: [1], data_offsets: [0] } }, f32(4)), /invalid data_offsets/);
-    expectSafetensorsError(craft({ w: { dtype: 'F32', shape: [1] } }, f32(4)), /invalid data_offsets/);
+    expectSafetensorsError(craftSafetensors(one, f32(1)), /data_offsets \[0, 8\] lie outside the 4-byte data section/);
+    expectSafetensorsError(craftSafetensors({ w: { dtype: 'F32', shape: [1], data_offsets: [8, 4] } }, f32(4)), /data_offsets \[8, 4\]/);
+    expectSafetensorsError(craftSafetensors({ w: { dtype: 'F32', shape: [1], data_offsets: [-4, 0] } }, f32(4)), /invalid data_offsets/);
+    expectSafetensorsError(craftSafetensors({ w: { dtype: 'F32', shape: [1], data_offsets: [0] } }, f32(4)), /invalid data_offsets/);
+    expectSafetensorsError(craftSafetensors({ w: { dtype: 'F32', shape: [1] } }, f32(4)), /invalid data_offsets/);
   });
 
   it('overlapping tensors', () => {
@@ -237,12 +226,12 @@ describe('safetensors: malformed files get a SafetensorsError naming the file an
       a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
       b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
     };
-    expectSafetensorsError(craft(header, f32(3)), /tensors 'a' and 'b' overlap/);
+    expectSafetensorsError(craftSafetensors(header, f32(3)), /tensors 'a' and 'b' overlap/);
     const nested = {
       outer: { dtype: 'F32', shape: [4], data_offsets: [0, 16] },
       inner: { dtype: 'F32', shape: [1], data_offsets: [4, 8] },
     };
-    expectSafetensorsError(craft(nested, f32(4)), /overlap/);
+    expectSafetensorsError(craftSafetensors(nested, f32(4)), /overlap/);
   });
 
   it('empty tensors next to others do not overlap', () => {
@@ -251,7 +240,7 @@ describe('safetensors: malformed files get a SafetensorsError naming the file an
       e: { dtype: 'F32', shape: [0], data_offsets: [0, 0] },
       f: { dtype: 'F32', shape: [0, 2], data_offsets: [4, 4] },
     };
-    const sd = decodeSafetensors(craft(header, f32(1)));
+    const sd = decodeSafetensors(craftSafetensors(header, f32(1)));
     expect(sd['e']!.shape).toEqual([0]);
     expect(sd['f']!.shape).toEqual([0, 2]);
     tf.dispose(Object.values(sd));
@@ -259,38 +248,41 @@ describe('safetensors: malformed files get a SafetensorsError naming the file an
 
   it('unknown or unsupported dtypes', () => {
     for (const dtype of ['F64', 'U16', 'f32', 'constructor', 'toString', 42, null]) {
-      expectSafetensorsError(craft({ w: { dtype, shape: [1], data_offsets: [0, 4] } }, f32(1)), /unsupported dtype/);
+      expectSafetensorsError(craftSafetensors({ w: { dtype, shape: [1], data_offsets: [0, 4] } }, f32(1)), /unsupported dtype/);
     }
   });
 
   it('a shape that does not match the byte count, or is not a shape', () => {
-    expectSafetensorsError(craft({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, f32(2)), /needs 12 bytes, data_offsets give 8/);
+    expectSafetensorsError(
+      craftSafetensors({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, f32(2)),
+      /needs 12 bytes, data_offsets give 8/,
+    );
     // A shape claiming 2^40 elements over 8 bytes is refused before anything is allocated.
-    expectSafetensorsError(craft({ w: { dtype: 'F32', shape: [2 ** 20, 2 ** 20], data_offsets: [0, 8] } }, f32(2)), /needs/);
+    expectSafetensorsError(craftSafetensors({ w: { dtype: 'F32', shape: [2 ** 20, 2 ** 20], data_offsets: [0, 8] } }, f32(2)), /needs/);
     for (const shape of [[-1], [1.5], ['2'], 2, null]) {
-      expectSafetensorsError(craft({ w: { dtype: 'F32', shape, data_offsets: [0, 4] } }, f32(1)), /invalid shape/);
+      expectSafetensorsError(craftSafetensors({ w: { dtype: 'F32', shape, data_offsets: [0, 4] } }, f32(1)), /invalid shape/);
     }
   });
 
   it('a header that is not JSON, not an object, or has bad entries', () => {
-    expectSafetensorsError(craft('{"w": {', f32(1)), /header is not JSON/);
+    expectSafetensorsError(craftSafetensors('{"w": {', f32(1)), /header is not JSON/);
     const notUtf8 = new Uint8Array([2, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xfe]);
     expectSafetensorsError(notUtf8, /header is not JSON/);
-    expectSafetensorsError(craft('', f32(1)), /header is not JSON/);
-    expectSafetensorsError(craft('[1, 2]'), /not a JSON object/);
-    expectSafetensorsError(craft('null'), /not a JSON object/);
-    expectSafetensorsError(craft({ w: 3 }), /tensor 'w' has no description/);
-    expectSafetensorsError(craft({ __metadata__: { format: 1 } }), /__metadata__/);
+    expectSafetensorsError(craftSafetensors('', f32(1)), /header is not JSON/);
+    expectSafetensorsError(craftSafetensors('[1, 2]'), /not a JSON object/);
+    expectSafetensorsError(craftSafetensors('null'), /not a JSON object/);
+    expectSafetensorsError(craftSafetensors({ w: 3 }), /tensor 'w' has no description/);
+    expectSafetensorsError(craftSafetensors({ __metadata__: { format: 1 } }), /__metadata__/);
   });
 
   it('I64 values outside the int32 range', () => {
     const data = new Uint8Array(16);
     new DataView(data.buffer).setBigInt64(8, 2n ** 31n, true);
     expectSafetensorsError(
-      craft({ n: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, data),
+      craftSafetensors({ n: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, data),
       /tensor 'n' holds 2147483648, outside the int32 range/,
     );
     new DataView(data.buffer).setBigInt64(8, -(2n ** 40n), true);
-    expectSafetensorsError(craft({ n: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, data), /outside the int32 range/);
+    expectSafetensorsError(craftSafetensors({ n: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, data), /outside the int32 range/);
   });
 });

@@ -5,18 +5,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensorsHeader } from '@vitkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { craftSafetensors } from '../../../test-utils/index.js';
 import { loadSafetensors, readSafetensorsFile, saveSafetensors, writeFileAtomic } from '../src/index.js';
-
-/** A file from a header (object or raw text) and a data section, with an optional lying header length. */
-function craft(header: unknown, data: Uint8Array = new Uint8Array(0), headerLength?: bigint): Uint8Array {
-  const text = typeof header === 'string' ? header : JSON.stringify(header);
-  const json = new TextEncoder().encode(text);
-  const out = new Uint8Array(8 + json.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, headerLength ?? BigInt(json.length), true);
-  out.set(json, 8);
-  out.set(data, 8 + json.length);
-  return out;
-}
 
 describe('loadSafetensors', () => {
   const one = { w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } };
@@ -26,7 +16,7 @@ describe('loadSafetensors', () => {
     const dir = await mkdtemp(join(tmpdir(), 'vitkit-st-'));
     try {
       const path = join(dir, 'broken.safetensors');
-      await writeFile(path, craft(one, f32(1)));
+      await writeFile(path, craftSafetensors(one, f32(1)));
       await expect(loadSafetensors(path)).rejects.toThrow(`${path}: not a valid safetensors file`);
       await expect(loadSafetensors(join(dir, 'absent.safetensors'))).rejects.toThrow(/absent\.safetensors: cannot read \(ENOENT\)/);
     } finally {
