@@ -14,10 +14,9 @@ import {
   evalConfigOf,
   getModelEntry,
   type ImageClassifier,
+  isPretrainedName as namesPretrainedWeights,
   labelsFor,
-  listModels,
   type ModelEntry,
-  parsePretrainedSource,
   type WeightsReport,
 } from '@vitkit/core';
 import { CHECKPOINT_FILE, loadPretrained, loadWeightsFile } from '@vitkit/node';
@@ -115,18 +114,16 @@ export async function loadWeightsInto(
 }
 
 /**
- * Whether a --model (or --pretrained) value points at pretrained weights:
- * hf-hub:, local-dir:, or NAME.TAG of a registered NAME (so a file name with a
- * dot stays a file name).
+ * Whether a --model (or --pretrained) value points at pretrained weights
+ * (core's isPretrainedName: so a file name with a dot stays a file name); a
+ * malformed name is an input error.
  */
 export function isPretrainedName(name: string): boolean {
-  let source: ReturnType<typeof parsePretrainedSource>;
   try {
-    source = parsePretrainedSource(name);
+    return namesPretrainedWeights(name);
   } catch (e) {
     throw new InputError((e as Error).message);
   }
-  return source.kind !== 'registry' || (source.tag !== null && listModels().includes(source.name));
 }
 
 export interface ModelRequest {

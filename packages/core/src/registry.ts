@@ -109,9 +109,18 @@ export function getModelEntry(name: string): ModelEntry {
   return entry;
 }
 
-export function createModel(name: string, options: CreateOptions = {}): ImageClassifier {
+/**
+ * Whether `name` points at pretrained weights (`hf-hub:`, `local-dir:`, or
+ * `NAME.TAG` of a registered NAME) rather than a model to build fresh; a
+ * malformed name is an error naming it.
+ */
+export function isPretrainedName(name: string): boolean {
   const source = parsePretrainedSource(name);
-  if (source.kind !== 'registry' || (source.tag !== null && registry.has(source.name))) {
+  return source.kind !== 'registry' || (source.tag !== null && registry.has(source.name));
+}
+
+export function createModel(name: string, options: CreateOptions = {}): ImageClassifier {
+  if (isPretrainedName(name)) {
     throw new Error(
       `createModel('${name}'): this name points at pretrained weights, which cannot be fetched synchronously; ` +
         `use await loadPretrained('${name}') from '@vitkit/node'`,
