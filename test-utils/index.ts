@@ -119,6 +119,9 @@ export async function runNode(code: string, env: Record<string, string>): Promis
       outfile: out,
       alias: { '@vitkit/node': `${repoRoot}packages/node/src/index.ts`, '@vitkit/core': `${repoRoot}packages/core/src/index.ts` },
       packages: 'external',
+      // As vitest runs the sources: every import evaluated, even side-effect imports of files that a
+      // package.json `sideEffects` list names only by their built paths (e.g. @vitkit/node's gradients).
+      ignoreAnnotations: true,
       logLevel: 'error',
     });
     return await new Promise((resolve) => {
