@@ -194,7 +194,6 @@ await step('browser-clean: @vitkit/core and @vitkit/vit alone install no Node-on
 
 await step('browser: esbuild bundle of the model packages without Node built-ins', async () => {
   copyFileSync(join(here, 'browser-entry.mjs'), join(app, 'browser-entry.mjs'));
-  const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
   const result = await build({
     absWorkingDir: app,
     entryPoints: ['browser-entry.mjs'],
@@ -212,13 +211,13 @@ await step('browser: esbuild bundle of the model packages without Node built-ins
   const problems = [];
   const disabled = [];
   for (const [file, input] of Object.entries(inputs)) {
-    if (builtins.has(file)) problems.push(`Node built-in ${file} bundled`);
+    if (builtinNames.has(file)) problems.push(`Node built-in ${file} bundled`);
     if (file.startsWith('(disabled):')) disabled.push(file.slice('(disabled):'.length));
     // Our packages must not even mention a built-in (a `browser` field may hide
     // it in tfjs's own files, but vitkit promises isomorphic main entries).
     if (file.includes('node_modules/@vitkit/')) {
       for (const imp of input.imports)
-        if (builtins.has(imp.original ?? imp.path)) problems.push(`${file} imports ${imp.original ?? imp.path}`);
+        if (builtinNames.has(imp.original ?? imp.path)) problems.push(`${file} imports ${imp.original ?? imp.path}`);
     }
   }
   const [output] = Object.values(result.metafile.outputs);
