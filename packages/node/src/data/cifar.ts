@@ -30,7 +30,8 @@ export function parseCifar(bytes: Uint8Array, labelBytes: 1 | 2, source: string)
 }
 
 async function readCifarFiles(dir: string, files: string[], labelBytes: 1 | 2, name: string, classes: string[]): Promise<ArrayDataset> {
-  const parts = await Promise.all(
+  // Read together, reported in file order: the first file that fails is the same one on every run.
+  const settled = await Promise.allSettled(
     files.map(async (f) => {
       const path = join(dir, f);
       try {
@@ -42,6 +43,10 @@ async function readCifarFiles(dir: string, files: string[], labelBytes: 1 | 2, n
       }
     }),
   );
+  const parts = settled.map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  });
   const n = parts.reduce((a, p) => a + p.labels.length, 0);
   const pixels = new Uint8Array(n * PIXELS);
   const labels = new Uint8Array(n);
